@@ -1,0 +1,82 @@
+"""The animation: one persistent figure whose artists move from snapshot to snapshot, and a
+GIF writer that quantizes every frame to one shared palette (no dithering: plots are flat
+colours, and a shared palette keeps colours steady across frames and the file small)."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from ..fileio import atomic_open
+from ..run import Run
+from . import style
+from .panels import PANELS, ObjectiveStrip
+
+Progress = Callable[[int, int], None]
+GIF_COLOURS = 64
+HOLD_LAST_MS = 1500  # the final state stays on screen before the loop restarts
+TITLE_CHARS = 52  # longer titles wrap, so they never run into the game counter
+
+
+def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]:
+    """Build the figure once; return it and update(i) that moves it to snapshot i."""
+    fig = Figure(figsize=style.ANIMATION_SIZE, dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    grid = fig.add_gridspec(2, 1, height_ratios=[3.2, 1])
+    main = PANELS[run.meta["data_dim"]](fig.add_subplot(grid[0]), run)
+    strip = ObjectiveStrip(fig.add_subplot(grid[1]), run)
+    fig.suptitle(textwrap.fill(run.meta["title"], TITLE_CHARS), fontsize=15, fontweight="bold", x=0.02, ha="left")
+    fig.legend(loc="outside lower center", ncol=5, fontsize=10, frameon=False, handlelength=1.6,
+               columnspacing=1.2, handles=main.ax.get_legend_handles_labels()[0])
+    counter = fig.text(0.98, 0.985, "", ha="right", va="top", fontsize=15, fontweight="bold")
+    n_games = len(run.game)
+
+    def update(i: int) -> list:
+        counter.set_text(f"game {int(run.snap_game[i])} / {n_games}")
+        return main.update(i) + strip.update(i) + [counter]
+
+    return fig, update
+
+
+def render_frames(run: Run, dpi: int, progress: Optional[Progress] = None) -> list[np.ndarray]:
+    """Every snapshot as an RGB array (H, W, 3)."""
+    fig, update = animation_figure(run, dpi)
+    n = len(run.snap_game)
+    frames = []
+    for i in range(n):
+        update(i)
+        fig.canvas.draw()
+        frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+        if progress is not None:
+            progress(i + 1, n)
+    return frames
+
+
+def shared_palette(frames: list[np.ndarray], colours: int = GIF_COLOURS) -> Image.Image:
+    """One palette for all frames: the style's pure colours (so a small marker never turns
+    grey) plus median-cut colours of an evenly spaced sample of frames (anti-aliasing blends)."""
+    exact = [tuple(int(c[k:k + 2], 16) for k in (1, 3, 5)) for c in style.PALETTE] + [(255, 255, 255)]
+    pick = np.linspace(0, len(frames) - 1, min(len(frames), 8)).round().astype(int)
+    sample = Image.fromarray(np.concatenate([frames[i] for i in pick], axis=0))
+    cut = sample.quantize(colors=colours - len(exact), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    rgb = exact + [tuple(c) for c in np.array(cut.getpalette()[: 3 * (colours - len(exact))]).reshape(-1, 3)]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([v for c in rgb for v in c] + [0] * 3 * (256 - len(rgb)))
+    return palette
+
+
+def write_gif(frames: list[np.ndarray], path: str | Path, fps: int) -> Path:
+    """Write frames as a looping GIF, atomically."""
+    palette = shared_palette(frames)
+    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    durations = [round(1000 / fps)] * len(images)
+    durations[-1] = max(durations[-1], HOLD_LAST_MS)
+    with atomic_open(path) as fh:
+        images[0].save(fh, format="GIF", save_all=True, append_images=images[1:], duration=durations,
+                       loop=0, optimize=False, disposal=1)
+    return Path(path)

@@ -1,0 +1,12 @@
+"""Panels: each draws one view of a Run on an Axes it is given.
+
+A panel is built once (static artists drawn, changing artists created) and then
+``update(i)`` moves its artists to snapshot i and returns them; it never calls pyplot.
+PANELS maps the data dimension to the animation's main panel.
+"""
+from .mapping1d import Mapping1D
+from .objective import ObjectiveStrip
+
+PANELS = {1: Mapping1D}
+
+__all__ = ["PANELS", "Mapping1D", "ObjectiveStrip"]

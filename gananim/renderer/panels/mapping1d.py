@@ -1,0 +1,67 @@
+"""The 1D game: noise points on a lower line, a segment from each to its image G(z) on the
+data line, the real samples and density, G's density, and D's curve with its 1/2 level."""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+
+from ...run import Run
+from .. import style
+
+NOISE_Y = -0.55  # where the noise line is drawn
+TOP = 1.12
+
+
+class Mapping1D:
+    def __init__(self, ax: Axes, run: Run, legend: bool = False):
+        self.ax, self.run = ax, run
+        x = run.x_grid
+        ax.set_xlim(x[0], x[-1])
+        ax.set_ylim(NOISE_Y - 0.2, TOP)
+        ax.set_yticks([0, 0.5, 1])
+        ax.set_ylabel("D(x)  and  density")
+        ax.set_xlabel("x  (data)  ·  z  (noise, same axis)")
+        ax.grid(axis="y", visible=False)
+        ax.axhline(0, color=style.BLACK, lw=1, zorder=1)
+        ax.axhline(0.5, color=style.DISC, lw=1.2, ls=(0, (5, 4)), alpha=0.8, label="D = 1/2", zorder=1)
+        ax.plot(x, run.real_pdf, color=style.REAL, lw=2, label="real density", zorder=3)
+        real = run.real_samples[:, 0]
+        if len(real) <= 200:
+            ax.plot(real, np.zeros_like(real), "o", ms=8, color=style.REAL, mec="white", mew=0.8,
+                    label="real samples", zorder=5)
+        text = dict(transform=ax.get_yaxis_transform(), fontsize=11, color=style.GREY, va="bottom")
+        ax.text(0.005, 0.02, "data x", **text)
+        self.mapping = run.z_fixed.shape[1] == 1  # noise drawn on the x axis only when it is 1D
+        if self.mapping:
+            z = run.z_fixed[:, 0]
+            ax.axhline(NOISE_Y, color=style.BLACK, lw=1, zorder=1)
+            ax.text(0.005, NOISE_Y + 0.02, "noise z", **text)
+            ax.plot(z, np.full_like(z, NOISE_Y), "o", ms=6, color=style.BLACK, label="noise draws z", zorder=5)
+            self.lines = LineCollection([], colors=style.GREY, linewidths=1.1, label="z → G(z)", zorder=2)
+            ax.add_collection(self.lines)
+        edges = run.density_edges
+        self.density = ax.stairs(np.zeros(len(edges) - 1), edges, baseline=0, fill=True,
+                                 color=style.FAKE, alpha=0.22, label="G density", zorder=2)
+        (self.d_curve,) = ax.plot([], [], color=style.DISC, lw=2.5, label="D(x)", zorder=4)
+        (self.fooled,) = ax.plot([], [], "^", ms=10, color=style.FOOLED, mec=style.BLACK, mew=0.7,
+                                 label="G(z), fools D", zorder=6)
+        (self.not_fooled,) = ax.plot([], [], "v", ms=10, color=style.NOT_FOOLED, mec=style.BLACK, mew=0.7,
+                                     label="G(z), caught by D", zorder=6)
+        if legend:
+            ax.legend(loc="upper left", ncol=2, fontsize=10, framealpha=0.92, borderaxespad=0.3)
+
+    def update(self, i: int) -> list:
+        run = self.run
+        g = run.g_of_z[i][:, 0]
+        fooled = run.fooled[i].astype(bool)
+        self.d_curve.set_data(run.x_grid, run.d_on_grid[i])
+        self.density.set_data(np.minimum(run.g_density[i], TOP))  # a collapsed G is taller than the axes
+        self.fooled.set_data(g[fooled], np.zeros(fooled.sum()))
+        self.not_fooled.set_data(g[~fooled], np.zeros((~fooled).sum()))
+        artists = [self.d_curve, self.density, self.fooled, self.not_fooled]
+        if self.mapping:
+            z = run.z_fixed[:, 0]
+            self.lines.set_segments([[(zi, NOISE_Y + 0.02), (gi, -0.02)] for zi, gi in zip(z, g)])
+            artists.append(self.lines)
+        return artists

@@ -1,0 +1,68 @@
+"""The Run: everything a training produced, as plain numpy arrays plus a JSON header.
+
+Saved as run.npz (a zip of .npy files with fixed timestamps, so the same run gives the same
+bytes) with the header in the array ``meta`` (a JSON string). Anyone can redraw a figure from
+it with numpy alone: ``json.loads(np.load('run.npz')['meta'].item())``. No torch here.
+"""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .fileio import atomic_open
+
+FORMAT = 1
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+class Run:
+    """Arrays named as in DESIGN.md (``game``, ``objective``, ``snap_game``, ...) and ``meta``."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]):
+        self.arrays = {k: np.asarray(v) for k, v in arrays.items()}
+        self.meta = meta
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        arrays = self.__dict__.get("arrays", {})
+        if name in arrays:
+            return arrays[name]
+        raise AttributeError(f"Run has no array {name!r} (has: {', '.join(sorted(arrays))})")
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.arrays
+
+    def __repr__(self) -> str:
+        return f"Run({self.meta.get('name')!r}, games={len(self.arrays.get('game', []))}, arrays={sorted(self.arrays)})"
+
+    @property
+    def scenario(self) -> dict[str, Any]:
+        """The resolved scenario (defaults filled) as a plain dict."""
+        return self.meta["scenario"]
+
+    def save(self, path: str | Path) -> Path:
+        """Write run.npz atomically and byte-reproducibly."""
+        path = Path(path)
+        with atomic_open(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+            items = {"meta": np.array(json.dumps(self.meta, sort_keys=True))} | self.arrays
+            for name in sorted(items):
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, np.asarray(items[name]), allow_pickle=False)
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=_EPOCH)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, buf.getvalue())
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Run":
+        with np.load(Path(path), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        meta = json.loads(arrays.pop("meta").item())
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{path}: run file format {meta.get('format')!r}, this gananim reads {FORMAT}")
+        return cls(arrays, meta)

@@ -1,0 +1,211 @@
+"""The scenario schema (pydantic v2, unknown keys forbidden) and loading.
+
+A scenario file is YAML read with ``yaml.safe_load``. Any problem becomes one
+``ScenarioError`` line: ``FILE: dotted.key: what was expected (got ...)``. Allowed names
+come from the registries (DISTRIBUTIONS, NOISES, PLAYERS, LOSSES, OPTIMIZERS), so a new
+entry appears in the schema and its error messages by itself.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional, Union
+
+import torch
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .data import DISTRIBUTIONS, NOISES
+from .hessian import MAX_EXACT_PARAMS
+from .losses import LOSSES
+from .models import PLAYERS
+
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
+OUTPUTS = ("animation", "summary", "hessian")
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; the message is one line naming file and key."""
+
+
+def _union(registry: dict[str, type[BaseModel]]) -> Any:
+    return Annotated[Union[tuple(registry.values())], Field(discriminator="kind")]
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OptimizerSettings(_Block):
+    kind: Literal[OPTIMIZERS] = "sgd"  # type: ignore[valid-type]
+    lr: float = Field(0.1, gt=0.0)
+    momentum: float = Field(0.0, ge=0.0, lt=1.0)  # sgd, rmsprop
+    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.9, 0.999)  # adam
+
+
+class Optimizer(OptimizerSettings):
+    """Shared settings; `generator:` / `discriminator:` override them per player."""
+
+    generator: Optional[OptimizerSettings] = None
+    discriminator: Optional[OptimizerSettings] = None
+
+    def for_player(self, player: str) -> OptimizerSettings:
+        own = getattr(self, player)
+        return own if own is not None else OptimizerSettings(**self.model_dump(exclude={"generator", "discriminator"}))
+
+
+class InstanceNoise(_Block):
+    std: float = Field(0.0, ge=0.0)
+    # per_game: one noise vector per game, added to both the real and the fake batch at every
+    # step of that game (the 2017 tutorial's noisy GAN); per_step: fresh, independent draws.
+    draw: Literal["per_step", "per_game"] = "per_step"
+
+
+class Regularizer(_Block):
+    kind: Literal["none"] = "none"
+
+
+class Training(_Block):
+    games: int = Field(500, ge=1)
+    d_steps: int = Field(1, ge=1)
+    g_steps: int = Field(1, ge=1)
+    batch_size: int = Field(10, ge=1)
+
+
+class Record(_Block):
+    every: int = Field(10, ge=1)  # one snapshot (= one animation frame) every N games
+    hessian: bool = False  # eigenvalues of the Hessian of V every game
+    mapping_samples: int = Field(10, ge=1, le=200)  # fixed noise draws whose images G is followed on
+    density_samples: int = Field(4000, ge=10)  # G draws per snapshot for its density
+    grid: int = Field(400, ge=10)  # points of the x grid D is evaluated on
+
+
+class Render(_Block):
+    outputs: Optional[list[Literal[OUTPUTS]]] = None  # type: ignore[valid-type]
+    fps: int = Field(8, ge=1, le=50)
+    dpi: int = Field(100, ge=50, le=300)
+
+
+class Scenario(_Block):
+    title: Optional[str] = None
+    description: str = ""
+    seed: int = Field(0, ge=0)
+    data: _union(DISTRIBUTIONS)
+    noise: _union(NOISES) = Field(default_factory=lambda: NOISES["uniform"]())
+    generator: _union(PLAYERS) = Field(default_factory=lambda: PLAYERS["linear"]())
+    discriminator: _union(PLAYERS) = Field(default_factory=lambda: PLAYERS["linear"]())
+    loss: Literal[tuple(LOSSES)] = "minimax"  # type: ignore[valid-type]
+    regularizer: Regularizer = Field(default_factory=Regularizer)
+    instance_noise: InstanceNoise = Field(default_factory=InstanceNoise)
+    optimizer: Optimizer = Field(default_factory=Optimizer)
+    training: Training = Field(default_factory=Training)
+    record: Record = Field(default_factory=Record)
+    render: Render = Field(default_factory=Render)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Scenario":
+        n = getattr(self.data, "samples", None)
+        if n is not None and self.training.batch_size > n:
+            raise _KeyError("training.batch_size", f"must be <= data.samples ({n})", self.training.batch_size)
+        if self.record.hessian:
+            count = self.parameter_count()
+            if count > MAX_EXACT_PARAMS:
+                raise _KeyError("record.hessian", f"the exact Hessian is limited to {MAX_EXACT_PARAMS} parameters "
+                                f"and these players have {count}; set record.hessian: false", True)
+        if self.render.outputs is None:
+            self.render.outputs = ["animation", "summary"] + (["hessian"] if self.record.hessian else [])
+        elif "hessian" in self.render.outputs and not self.record.hessian:
+            raise _KeyError("render.outputs", "'hessian' needs record.hessian: true", self.render.outputs)
+        return self
+
+    def parameter_count(self) -> int:
+        """Parameters of D and G together (the size of the Hessian of V)."""
+        gen = torch.Generator().manual_seed(0)
+        g = self.generator.build(self.noise.dim, self.data.dim, gen)
+        d = self.discriminator.build(self.data.dim, 1, gen)
+        return sum(p.numel() for m in (g, d) for p in m.parameters())
+
+    @property
+    def name(self) -> str:
+        """The file stem (output folder name); 'scenario' when built in code."""
+        return getattr(self, "_name", None) or "scenario"
+
+    def display_title(self) -> str:
+        return self.title or self.name.replace("_", " ").capitalize()
+
+
+class _KeyError(ValueError):
+    """A cross-field problem that names its own key."""
+
+    def __init__(self, key: str, msg: str, got: Any):
+        super().__init__(f"{key}: {msg} (got {got!r})")
+
+
+def _dotted(loc: tuple, raw: Any) -> str:
+    """The user's key path: drop union tags pydantic inserts (they are not keys of the file)."""
+    parts, node = [], raw
+    for i, elem in enumerate(loc):
+        if isinstance(node, dict) and elem in node:
+            node = node[elem]
+        elif isinstance(node, list) and isinstance(elem, int) and elem < len(node):
+            node = node[elem]
+        elif i < len(loc) - 1 or (isinstance(node, dict) and node.get("kind") == elem):
+            continue  # a union tag such as 'mlp' in ('generator', 'mlp', 'hidden')
+        else:
+            node = None
+        parts.append(f"[{elem}]" if isinstance(elem, int) else str(elem))
+    return ".".join(parts).replace(".[", "[") or "(top level)"
+
+
+def _describe(err: dict, raw: Any) -> str:
+    key, kind, got = _dotted(err["loc"], raw), err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key"
+    if kind == "missing":
+        return f"{key}: required key is missing"
+    if kind == "union_tag_invalid":
+        allowed = err["ctx"]["expected_tags"]
+        return f"{key}.kind: must be one of {allowed} (got {err['ctx']['tag']!r})"
+    if kind == "union_tag_not_found":
+        return f"{key}.kind: required key is missing"
+    if kind == "value_error":
+        cause = err.get("ctx", {}).get("error")
+        return str(cause) if isinstance(cause, _KeyError) else f"{key}: {cause}"
+    msg = err["msg"]
+    if kind == "literal_error":
+        msg = "must be " + msg.removeprefix("Input should be ")
+    else:
+        msg = re.sub(r" or instance of \w+", "", msg.replace("Input should be", "must be"))
+        msg = msg.replace("a valid dictionary", "a mapping of keys")
+    return f"{key}: {msg} (got {got!r})"
+
+
+def parse_scenario(raw: Any, source: str = "<scenario>", name: str = "scenario") -> Scenario:
+    """Validate a mapping (already parsed YAML) into a Scenario, or raise ScenarioError."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{source}: expected a mapping of keys at the top level (got {type(raw).__name__})")
+    try:
+        sc = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(f"{source}: {_describe(exc.errors()[0], raw)}") from None
+    object.__setattr__(sc, "_name", name)
+    return sc
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate one scenario file; raise ScenarioError with a one-line message."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"{path}: {where}invalid YAML: {problem}") from None
+    return parse_scenario(raw, str(path), path.stem)

@@ -1,0 +1,132 @@
+"""The game loop: both players take their steps, every game is recorded, snapshots are
+taken by the probe every ``record.every`` games, and a Run comes out.
+
+One game = ``d_steps`` steps of D on its loss, then ``g_steps`` steps of G on its loss.
+After the game, V (minimax form, on what D saw: the last real batch and the last noise
+batch, with that game's instance noise) is recorded, and so is the point where the Hessian
+of V is taken. Nothing in this file draws pictures.
+"""
+from __future__ import annotations
+
+import platform
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+
+from . import __version__, hessian, losses
+from .probes import Probe1D
+from .run import FORMAT, Run
+from .scenario import OptimizerSettings, Scenario
+
+Progress = Callable[[int, int], None]
+
+OPTIMIZERS: dict[str, Callable[[list[torch.Tensor], OptimizerSettings], torch.optim.Optimizer]] = {
+    "sgd": lambda ps, o: torch.optim.SGD(ps, lr=o.lr, momentum=o.momentum),
+    "adam": lambda ps, o: torch.optim.Adam(ps, lr=o.lr, betas=o.betas),
+    "rmsprop": lambda ps, o: torch.optim.RMSprop(ps, lr=o.lr, momentum=o.momentum),
+}
+
+
+def _step(opt: torch.optim.Optimizer, params: list[torch.Tensor], loss: torch.Tensor) -> float:
+    """One optimiser step on `params` only; returns the gradient norm."""
+    grads = torch.autograd.grad(loss, params)
+    for p, g in zip(params, grads):
+        p.grad = g
+    opt.step()
+    return float(torch.linalg.vector_norm(torch.cat([g.reshape(-1) for g in grads])))
+
+
+def train(sc: Scenario, progress: Optional[Progress] = None) -> Run:
+    """Play the scenario's games and record them into a Run (deterministic for a seed)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models: one thread is fastest and run-to-run identical
+    try:
+        return _train(sc, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
+    gen = torch.Generator().manual_seed(sc.seed)
+    data, noise, tr, rec = sc.data, sc.noise, sc.training, sc.record
+    loss = losses.LOSSES[sc.loss]
+    n_real = getattr(data, "samples", None)
+    real_set = data.sample(n_real, gen) if n_real else None
+    G = sc.generator.build(noise.dim, data.dim, gen)
+    D = sc.discriminator.build(data.dim, 1, gen)
+    g_params, d_params = list(G.parameters()), list(D.parameters())
+    opt_d = OPTIMIZERS[sc.optimizer.for_player("discriminator").kind](d_params, sc.optimizer.for_player("discriminator"))
+    opt_g = OPTIMIZERS[sc.optimizer.for_player("generator").kind](g_params, sc.optimizer.for_player("generator"))
+    probe = Probe1D(sc, real_set, seed=sc.seed + 1_000_003)
+
+    B, std = tr.batch_size, sc.instance_noise.std
+    per_game = sc.instance_noise.draw == "per_game"
+
+    def real_batch() -> torch.Tensor:
+        if real_set is None:
+            return data.sample(B, gen)
+        if B == n_real:
+            return real_set
+        return real_set[torch.randperm(n_real, generator=gen)[:B]]
+
+    def inst_noise() -> torch.Tensor:
+        return std * torch.randn(B, data.dim, generator=gen) if std > 0 else torch.zeros(B, data.dim)
+
+    n = tr.games
+    per_game_rows = {k: np.empty(n) for k in ("objective", "d_loss", "g_loss", "grad_norm_d", "grad_norm_g")}
+    snaps: list[dict[str, np.ndarray]] = [probe(G, D)]
+    snap_game = [0]
+    points: list[tuple[torch.Tensor, ...]] = []
+
+    for game in range(n):
+        eps = inst_noise() if per_game else None
+        for _ in range(tr.d_steps):
+            x, z = real_batch(), noise.sample(B, gen)
+            eps_r, eps_f = (eps, eps) if per_game else (inst_noise(), inst_noise())
+            with torch.no_grad():
+                fake = G(z) + eps_f
+            d_loss = loss.d(D(x + eps_r), D(fake))
+            gn_d = _step(opt_d, d_params, d_loss)
+        for _ in range(tr.g_steps):
+            z = noise.sample(B, gen)
+            eps_f = eps if per_game else inst_noise()
+            g_loss = loss.g(D(G(z) + eps_f))
+            gn_g = _step(opt_g, g_params, g_loss)
+        with torch.no_grad():
+            v = losses.value(D(x + eps_r), D(G(z) + eps_f))
+        row = per_game_rows
+        row["objective"][game], row["d_loss"][game], row["g_loss"][game] = float(v), d_loss.item(), g_loss.item()
+        row["grad_norm_d"][game], row["grad_norm_g"][game] = gn_d, gn_g
+        if rec.hessian:
+            points.append((hessian.flat_params(D, G), x, z, eps_r, eps_f))
+        if (game + 1) % rec.every == 0 or game + 1 == n:
+            snaps.append(probe(G, D))
+            snap_game.append(game + 1)
+        if progress is not None:
+            progress(game + 1, n)
+
+    arrays: dict[str, np.ndarray] = {"game": np.arange(1, n + 1), **per_game_rows, "snap_game": np.array(snap_game)}
+    arrays |= probe.static
+    arrays |= {k: np.stack([s[k] for s in snaps]) for k in snaps[0]}
+    if rec.hessian:
+        stacked = [torch.stack(col) for col in zip(*points)]
+        arrays["hessian_eigvals"] = hessian.eigenvalues(hessian.value_function(D, G), *stacked)
+        arrays["hessian_game"] = arrays["game"]
+    return Run(arrays, _meta(sc, loss))
+
+
+def _meta(sc: Scenario, loss: losses.Loss) -> dict:
+    return {
+        "format": FORMAT,
+        "name": sc.name,
+        "title": sc.display_title(),
+        "description": sc.description,
+        "seed": sc.seed,
+        "scenario": sc.model_dump(mode="json"),
+        "reference": loss.reference,
+        "data_dim": sc.data.dim,
+        "noise_dim": sc.noise.dim,
+        "versions": {"gananim": __version__, "torch": torch.__version__, "numpy": np.__version__,
+                     "python": platform.python_version()},
+    }

@@ -1,0 +1,55 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import yaml
+from PIL import Image
+
+from .conftest import tiny
+
+
+def gananim(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "gananim", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_render_command_writes_folder_per_stem(tmp_path):
+    for name in ("one", "two"):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(tiny(training={"games": 10})))
+    res = gananim("render", "one.yaml", "two.yaml", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    for name in ("one", "two"):
+        folder = tmp_path / "gallery" / name  # --out defaults to gallery/
+        assert (folder / "animation.gif").exists() and (folder / "summary.png").exists()
+        assert json.loads((folder / "summary.json").read_text())["games"] == 10
+    assert "one: training" in res.stderr and "10/10 games" in res.stderr  # the progress bar
+    assert "frames" in res.stderr
+    assert not list(tmp_path.rglob(".*.tmp"))
+
+
+def test_quiet_and_out(tmp_path):
+    (tmp_path / "q.yaml").write_text(yaml.safe_dump(tiny(training={"games": 5})))
+    res = gananim("render", "q.yaml", "--out", "elsewhere", "--quiet", cwd=tmp_path)
+    assert res.returncode == 0 and res.stderr == ""
+    gif = Image.open(tmp_path / "elsewhere" / "q" / "animation.gif")
+    assert gif.n_frames == 2
+
+
+def test_rendering_twice_gives_the_same_bytes(tmp_path):
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(tiny(training={"games": 10})))
+    gananim("render", "s.yaml", "--out", "a", "-q", cwd=tmp_path)
+    gananim("render", "s.yaml", "--out", "b", "-q", cwd=tmp_path)
+    for name in ("animation.gif", "summary.png", "hessian.png", "run.npz", "summary.json"):
+        assert (tmp_path / "a/s" / name).read_bytes() == (tmp_path / "b/s" / name).read_bytes(), name
+
+
+def test_python_api(tmp_path):
+    import gananim as g
+
+    (tmp_path / "api.yaml").write_text(yaml.safe_dump(tiny(training={"games": 5})))
+    sc = g.load_scenario(tmp_path / "api.yaml")
+    run = g.train(sc)
+    written = g.render(run, tmp_path / "out")
+    back = g.Run.load(written["run"])
+    assert np.array_equal(back.objective, run.objective)
+    assert sc.name == "api" and back.meta["name"] == "api"

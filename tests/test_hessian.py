@@ -1,0 +1,41 @@
+import numpy as np
+import torch
+
+from gananim import hessian, losses
+from gananim.models import MLP, Linear
+
+
+def test_exact_eigenvalues_match_autograd_hessian():
+    gen = torch.Generator().manual_seed(0)
+    G, D = MLP(hidden=[3]).build(1, 1, gen), MLP(hidden=[4]).build(1, 1, gen)
+    V = hessian.value_function(D, G)
+    theta = hessian.flat_params(D, G)
+    x, z = torch.randn(6, 1, generator=gen) + 5, torch.rand(6, 1, generator=gen)
+    e = torch.zeros(6, 1)
+    thetas = torch.stack([theta, theta * 0.9])
+    got = hessian.eigenvalues(V, thetas, torch.stack([x, x]), torch.stack([z, z]), torch.stack([e, e]), torch.stack([e, e]))
+    for row, th in zip(got, thetas):
+        H = torch.autograd.functional.hessian(lambda t: V(t, x, z, e, e), th).double()
+        want = np.linalg.eigvalsh(H.numpy())
+        assert np.allclose(row, want, atol=1e-4 * np.abs(want).max())
+    assert np.all(np.diff(got, axis=1) >= 0)  # ascending: column k is always the k-th smallest
+
+
+def test_value_function_is_the_game_value():
+    gen = torch.Generator().manual_seed(1)
+    G, D = Linear().build(1, 1, gen), Linear().build(1, 1, gen)
+    V = hessian.value_function(D, G)
+    x, z, e = torch.randn(5, 1), torch.rand(5, 1), 0.3 * torch.randn(5, 1)
+    want = losses.value(D(x + e), D(G(z) + e))
+    assert torch.allclose(V(hessian.flat_params(D, G), x, z, e, e), want)
+
+
+def test_tutorial_game_hessian_structure():
+    # Linear G, logistic D: V is linear in nothing and the D block is negative semi-definite
+    # (V is concave in D's parameters for log-likelihood losses).
+    gen = torch.Generator().manual_seed(2)
+    G, D = Linear().build(1, 1, gen), Linear().build(1, 1, gen)
+    V = hessian.value_function(D, G)
+    x, z, e = torch.randn(10, 1) + 5, torch.rand(10, 1), torch.zeros(10, 1)
+    H = torch.autograd.functional.hessian(lambda t: V(t, x, z, e, e), hessian.flat_params(D, G))
+    assert np.all(np.linalg.eigvalsh(H[:2, :2].double().numpy()) <= 1e-9)

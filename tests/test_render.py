@@ -1,0 +1,101 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gananim.fileio import atomic_open
+from gananim.metrics import headline
+from gananim.renderer import render
+from gananim.renderer.animate import render_frames, shared_palette
+
+
+@pytest.fixture(scope="module")
+def rendered(tiny_run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("render") / "tiny"
+    render(tiny_run, out)
+    return out
+
+
+def test_render_writes_every_output(rendered):
+    names = sorted(p.name for p in rendered.iterdir())
+    assert names == ["animation.gif", "hessian.png", "run.npz", "summary.json", "summary.png"]
+
+
+def test_gif_has_one_frame_per_snapshot_and_they_change(rendered, tiny_run):
+    gif = Image.open(rendered / "animation.gif")
+    assert gif.n_frames == len(tiny_run.snap_game)
+    frames = []
+    for k in range(gif.n_frames):
+        gif.seek(k)
+        frames.append(np.asarray(gif.convert("RGB")))
+    assert frames[0].shape == (330, 400, 3)  # 8 x 6.6 inches at the tiny scenario's dpi 50
+    assert not np.array_equal(frames[0], frames[-1])
+    assert gif.info["loop"] == 0
+    gif.seek(gif.n_frames - 1)
+    assert gif.info["duration"] >= 1500  # the last frame is held
+
+
+def test_gif_keeps_the_style_colours(tiny_run):
+    frames = render_frames(tiny_run, dpi=50)
+    palette = np.array(shared_palette(frames).getpalette()[:192]).reshape(-1, 3)
+    for colour in ["#E69F00", "#009E73", "#0072B2", "#D55E00", "#CC79A7"]:
+        rgb = [int(colour[k:k + 2], 16) for k in (1, 3, 5)]
+        assert (palette == rgb).all(axis=1).any(), colour
+
+
+def test_static_figures_are_real_images(rendered):
+    for name in ("summary.png", "hessian.png"):
+        with Image.open(rendered / name) as im:
+            assert im.format == "PNG" and im.width > 400 and im.height > 300
+            assert len(np.unique(np.asarray(im.convert("L")))) > 20  # drawn, not blank
+
+
+def test_summary_json_is_the_headline(rendered, tiny_run):
+    data = json.loads((rendered / "summary.json").read_text())
+    assert data == json.loads(json.dumps(headline(tiny_run)))
+    assert data["distance_to_reference"] == pytest.approx(abs(data["final_objective"] + 2 * np.log(2)))
+    assert data["final_objective"] == pytest.approx(np.mean(tiny_run.objective[-10:]))
+    assert data["final_spectrum"]["negative"] + data["final_spectrum"]["zero"] + data["final_spectrum"]["positive"] == 4
+
+
+def test_same_run_renders_to_the_same_bytes(tiny_run, rendered, tmp_path):
+    render(tiny_run, tmp_path / "again")
+    for name in ("animation.gif", "summary.png", "hessian.png", "run.npz", "summary.json"):
+        assert (tmp_path / "again" / name).read_bytes() == (rendered / name).read_bytes(), name
+
+
+def test_renderer_does_not_import_torch():
+    code = ("import sys, gananim; from gananim.run import Run; from gananim.renderer import render; "
+            "import gananim.metrics; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_interrupted_write_leaves_no_file(tmp_path):
+    target = tmp_path / "animation.gif"
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_open(target) as fh:
+            fh.write(b"GIF89a partial")
+            raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_open(target) as fh:
+            fh.write(b"new, half")
+            raise RuntimeError
+    assert target.read_bytes() == b"old" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_render_without_hessian(tmp_path):
+    from gananim.scenario import parse_scenario
+    from gananim.trainer import train
+
+    from .conftest import tiny
+
+    run = train(parse_scenario(tiny(training={"games": 6}, record={"hessian": False})))
+    render(run, tmp_path)
+    assert not (tmp_path / "hessian.png").exists()
+    assert "final_spectrum" not in json.loads((tmp_path / "summary.json").read_text())

@@ -1,0 +1,151 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gananim.data import DISTRIBUTIONS, NOISES
+from gananim.losses import LOSSES
+from gananim.models import PLAYERS
+from gananim.scenario import ScenarioError, load_scenario, parse_scenario
+
+from .conftest import tiny
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_scenarios_validate(path):
+    sc = load_scenario(path)
+    assert sc.name == path.stem
+    assert sc.description.strip()
+
+
+def test_tutorial_settings_are_the_tutorials():
+    for name in ("balanced", "strong_discr", "strong_gen", "noisy_strong_discr", "noisy_balanced"):
+        sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+        assert (sc.data.kind, sc.data.mean, sc.data.std, sc.data.samples) == ("gaussian", 5.0, 1.0, 10)
+        assert (sc.noise.kind, sc.noise.low, sc.noise.high) == ("uniform", 0.0, 1.0)
+        assert sc.generator.kind == sc.discriminator.kind == "linear"
+        assert sc.generator.init == sc.discriminator.init == "normal"
+        assert sc.generator.init_std == sc.discriminator.init_std == 0.1
+        assert (sc.optimizer.kind, sc.optimizer.lr, sc.loss) == ("sgd", 0.1, "minimax")
+        assert sc.training.batch_size == 10
+    games = {n: load_scenario(ROOT / "scenarios" / f"{n}.yaml").training for n in
+             ("balanced", "strong_discr", "strong_gen", "noisy_strong_discr", "noisy_balanced")}
+    assert (games["balanced"].games, games["balanced"].d_steps, games["balanced"].g_steps) == (1500, 1, 1)
+    assert (games["strong_discr"].games, games["strong_discr"].d_steps, games["strong_discr"].g_steps) == (500, 50, 1)
+    assert (games["strong_gen"].games, games["strong_gen"].d_steps, games["strong_gen"].g_steps) == (500, 1, 50)
+    for noisy in ("noisy_strong_discr", "noisy_balanced"):
+        sc = load_scenario(ROOT / "scenarios" / f"{noisy}.yaml")
+        assert (sc.instance_noise.std, sc.instance_noise.draw) == (1.0, "per_game")
+        assert "per game" in sc.description and "both" in sc.description
+
+
+def test_defaults_are_filled():
+    sc = parse_scenario({"data": {"kind": "gaussian"}})
+    assert sc.noise.kind == "uniform" and sc.generator.kind == "linear" and sc.loss == "minimax"
+    assert sc.render.outputs == ["animation", "summary"]  # no hessian output without record.hessian
+    assert parse_scenario(tiny()).render.outputs == ["animation", "summary", "hessian"]
+
+
+def test_per_player_optimizer_override():
+    sc = parse_scenario(tiny(optimizer={"kind": "sgd", "lr": 0.1, "generator": {"kind": "adam", "lr": 0.001}}))
+    assert sc.optimizer.for_player("generator").kind == "adam"
+    assert sc.optimizer.for_player("generator").lr == 0.001
+    assert sc.optimizer.for_player("discriminator").lr == 0.1
+
+
+BAD = [
+    ({"data": {"kind": "gaussian", "sdt": 1}}, "data.sdt: unknown key"),
+    ({"data": {"kind": "gaussian"}, "trainig": {}}, "trainig: unknown key"),
+    ({"data": {"kind": "gauss"}}, "data.kind: must be one of 'gaussian'"),
+    ({"noise": {"kind": "uniform"}}, "data: required key is missing"),
+    ({"data": {"kind": "gaussian", "std": -1}}, "data.std: must be greater than or equal to 0 (got -1)"),
+    ({"data": {"kind": "gaussian"}, "training": {"d_steps": 0}}, "training.d_steps: must be greater than or equal to 1 (got 0)"),
+    ({"data": {"kind": "gaussian"}, "optimizer": {"lr": 0}}, "optimizer.lr: must be greater than 0 (got 0)"),
+    ({"data": {"kind": "gaussian"}, "loss": "wgan"}, "loss: must be 'minimax' or 'non_saturating' (got 'wgan')"),
+    ({"data": {"kind": "gaussian"}, "generator": {"kind": "mlp", "hidden": [8, 0]}}, "generator.hidden[1]: must be greater than or equal to 1 (got 0)"),
+    ({"data": {"kind": "gaussian"}, "generator": {"kind": "mlp", "activaton": "relu"}}, "generator.activaton: unknown key"),
+    ({"data": {"kind": "gaussian"}, "noise": {"kind": "uniform", "low": 2}}, "noise.high: must be > low (2.0) (got 1.0)"),
+    ({"data": {"kind": "gaussian", "samples": 5}}, "training.batch_size: must be <= data.samples (5) (got 10)"),
+    ({"data": {"kind": "gaussian"}, "render": {"outputs": ["hessian"]}}, "render.outputs: 'hessian' needs record.hessian: true"),
+    ({"data": {"kind": "gaussian"}, "training": [1, 2]}, "training: must be a mapping of keys (got [1, 2])"),
+    ({"data": {"kind": "gaussian"}, "record": {"hessian": True}, "generator": {"kind": "mlp", "hidden": [200, 200]}},
+     "record.hessian: the exact Hessian"),
+    ([1, 2], "expected a mapping of keys at the top level"),
+]
+
+
+@pytest.mark.parametrize("raw, message", BAD, ids=[m.split(":")[0] for _, m in BAD])
+def test_bad_scenarios_name_the_key(raw, message):
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(raw, "x.yaml")
+    text = str(info.value)
+    assert text.startswith("x.yaml: ")
+    assert message in text
+    assert "\n" not in text
+
+
+def test_allowed_names_come_from_the_registries():
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario({"data": {"kind": "nope"}}, "x.yaml")
+    assert all(repr(k) in str(info.value) for k in DISTRIBUTIONS)
+    for registry, key in ((NOISES, "noise"), (PLAYERS, "generator"), (PLAYERS, "discriminator")):
+        with pytest.raises(ScenarioError) as info:
+            parse_scenario({"data": {"kind": "gaussian"}, key: {"kind": "nope"}}, "x.yaml")
+        assert f"{key}.kind: must be one of" in str(info.value)
+        assert all(repr(k) in str(info.value) for k in registry)
+    for name in LOSSES:
+        assert parse_scenario(tiny(loss=name)).loss == name
+
+
+def test_yaml_errors_and_missing_files(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("data: {kind: gaussian\nseed: 1\n")
+    with pytest.raises(ScenarioError, match=r"broken.yaml: line \d+: invalid YAML"):
+        load_scenario(bad)
+    with pytest.raises(ScenarioError, match="nothere.yaml: no such file"):
+        load_scenario(tmp_path / "nothere.yaml")
+    unsafe = tmp_path / "unsafe.yaml"
+    unsafe.write_text("data: !!python/object/apply:os.system ['true']\n")
+    with pytest.raises(ScenarioError, match="invalid YAML"):
+        load_scenario(unsafe)
+
+
+def test_round_trip_through_yaml(tmp_path):
+    sc = parse_scenario(tiny())
+    path = tmp_path / "again.yaml"
+    path.write_text(yaml.safe_dump(sc.model_dump(mode="json")))
+    assert load_scenario(path).model_dump() == sc.model_dump()
+
+
+def run_cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "gananim", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_cli_validate(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(tiny()))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(tiny(training={"games": 0})))
+    ok = run_cli("validate", str(good), cwd=tmp_path)
+    assert ok.returncode == 0 and "good.yaml: ok (30 games" in ok.stdout
+    res = run_cli("validate", str(good), str(bad), cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.strip() == f"gananim: error: {bad}: training.games: must be greater than or equal to 1 (got 0)"
+    assert "Traceback" not in res.stderr
+
+
+def test_cli_render_bad_file_writes_nothing(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(tiny()))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data: {kind: gaussian}\nloss: wgan\n")
+    res = run_cli("render", str(good), str(bad), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert res.returncode == 2
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert "bad.yaml: loss: must be 'minimax' or 'non_saturating' (got 'wgan')" in res.stderr
+    assert not (tmp_path / "out").exists()

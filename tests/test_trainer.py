@@ -1,0 +1,101 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gananim.scenario import parse_scenario
+from gananim.trainer import train
+
+from .conftest import tiny
+
+
+def test_run_arrays_have_design_shapes(tiny_run):
+    r = tiny_run
+    G, S = 30, 7  # snapshots: before game 1, then every 5 games
+    assert r.game.tolist() == list(range(1, G + 1))
+    for key in ("objective", "d_loss", "g_loss", "grad_norm_d", "grad_norm_g"):
+        assert r.arrays[key].shape == (G,) and np.isfinite(r.arrays[key]).all(), key
+    assert r.snap_game.tolist() == [0, 5, 10, 15, 20, 25, 30]
+    assert r.hessian_eigvals.shape == (G, 4)
+    assert np.all(np.diff(r.hessian_eigvals, axis=1) >= 0)
+    assert r.d_on_grid.shape == (S, 100) and r.x_grid.shape == (100,)
+    assert r.z_fixed.shape == (10, 1) and r.g_of_z.shape == (S, 10, 1)
+    assert r.fooled.shape == (S, 10) and r.fooled.dtype == bool
+    assert r.real_samples.shape == (10, 1)
+    assert ((r.d_on_grid > 0) & (r.d_on_grid < 1)).all()
+    assert r.meta["scenario"]["training"]["games"] == G
+    assert r.meta["reference"] == pytest.approx(-2 * math.log(2))
+
+
+def test_recorded_fooled_matches_d_on_the_grid(tiny_run):
+    r = tiny_run
+    for i in range(len(r.snap_game)):
+        d_at_fakes = np.interp(r.g_of_z[i][:, 0], r.x_grid, r.d_on_grid[i])
+        sure = np.abs(d_at_fakes - 0.5) > 1e-3
+        assert np.array_equal(r.fooled[i][sure], (d_at_fakes > 0.5)[sure])
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    a = train(parse_scenario(tiny(training={"games": 10})))
+    b = train(parse_scenario(tiny(training={"games": 10})))
+    c = train(parse_scenario(tiny(seed=4, training={"games": 10})))
+    for key in a.arrays:
+        assert np.array_equal(a.arrays[key], b.arrays[key]), key
+    assert not np.array_equal(a.objective, c.objective)
+
+
+def test_training_leaves_torch_settings_alone():
+    threads = torch.get_num_threads()
+    torch.manual_seed(0)
+    expected = torch.rand(1)
+    torch.manual_seed(0)
+    train(parse_scenario(tiny(training={"games": 3})))
+    assert torch.rand(1) == expected and torch.get_num_threads() == threads
+
+
+def test_instance_noise_changes_the_game_and_per_game_differs_from_per_step():
+    base = train(parse_scenario(tiny(training={"games": 10}))).objective
+    per_game = train(parse_scenario(tiny(training={"games": 10}, instance_noise={"std": 1.0, "draw": "per_game"}))).objective
+    per_step = train(parse_scenario(tiny(training={"games": 10}, instance_noise={"std": 1.0, "draw": "per_step"}))).objective
+    assert not np.allclose(base, per_game) and not np.allclose(per_game, per_step)
+
+
+def test_fresh_data_and_mlp_players_and_optimizers_train():
+    raw = tiny(data={"samples": None}, generator={"kind": "mlp", "hidden": [8]},
+               discriminator={"kind": "mlp", "hidden": [8], "activation": "relu"},
+               optimizer={"kind": "adam", "lr": 0.01, "discriminator": {"kind": "rmsprop", "lr": 0.01}},
+               training={"games": 8, "batch_size": 16})
+    r = train(parse_scenario(raw))
+    assert r.real_samples.shape == (1000, 1)  # a fixed probe sample when there is no finite set
+    assert r.hessian_eigvals.shape == (8, (8 + 8 + 8 + 1) * 2)
+    assert np.isfinite(r.objective).all()
+
+
+def test_one_game_is_the_tutorials_sgd_update_by_hand():
+    """Replay one game of the tutorial's setting with hand-written gradients (numpy)."""
+    sc = parse_scenario(tiny(training={"games": 1, "d_steps": 1, "g_steps": 1}, record={"hessian": False}))
+    r = train(sc)
+    gen = torch.Generator().manual_seed(sc.seed)  # the trainer's draw order: data, G, D, then batches
+    x = sc.data.sample(10, gen).double().numpy()[:, 0]
+    G = sc.generator.build(1, 1, gen)
+    D = sc.discriminator.build(1, 1, gen)
+    gw, gb = G.weight.item(), G.bias.item()
+    dw, db = D.weight.item(), D.bias.item()
+    sig = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
+    z = sc.noise.sample(10, gen).double().numpy()[:, 0]
+    f = gw * z + gb
+    # D minimises -mean log s(dw x + db) - mean log(1 - s(dw f + db))
+    dr, df = sig(dw * x + db), sig(dw * f + db)
+    grad_w = np.mean(-(1 - dr) * x) + np.mean(df * f)
+    grad_b = np.mean(-(1 - dr)) + np.mean(df)
+    assert r.grad_norm_d[0] == pytest.approx(math.hypot(grad_w, grad_b), rel=1e-4)
+    dw, db = dw - 0.1 * grad_w, db - 0.1 * grad_b
+    # G minimises mean log(1 - s(dw (gw z + gb) + db))
+    z = sc.noise.sample(10, gen).double().numpy()[:, 0]
+    df = sig(dw * (gw * z + gb) + db)
+    g_grad_w, g_grad_b = np.mean(-df * dw * z), np.mean(-df * dw)
+    assert r.grad_norm_g[0] == pytest.approx(math.hypot(g_grad_w, g_grad_b), rel=1e-4)
+    gw, gb = gw - 0.1 * g_grad_w, gb - 0.1 * g_grad_b
+    v = np.mean(np.log(sig(dw * x + db))) + np.mean(np.log(1 - sig(dw * (gw * z + gb) + db)))
+    assert r.objective[0] == pytest.approx(v, rel=1e-5)
