@@ -51,6 +51,8 @@ def render_frames(run: Run, dpi: int, progress: Optional[Progress] = None) -> li
     for i in range(n):
         update(i)
         fig.canvas.draw()
+        if i == 0:  # axes limits never change: lay out once, not on every frame
+            fig.set_layout_engine("none")
         frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
         if progress is not None:
             progress(i + 1, n)
