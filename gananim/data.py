@@ -3,7 +3,9 @@
 Each entry is a pydantic model (its fields are the scenario keys) with
 ``sample(n, gen) -> Tensor (n, dim)`` drawn from a ``torch.Generator`` so a seed fixes
 every draw; 1D distributions also have ``pdf(x)`` (numpy) so a probe can record the true
-density next to what G makes. Nothing here draws pictures.
+density next to what G makes. Mixtures (mixture, ring, grid) expose ``modes()`` -> (means
+(K, 2), stds (K,)) for mode coverage. Every distribution has ``view_range()``: the box where
+its mass lives, for grids and axes. Nothing here draws pictures.
 """
 from __future__ import annotations
 
@@ -44,6 +46,131 @@ class Gaussian(_Spec):
         return self.mean - half, self.mean + half
 
 
+class _Mixture2D(_Spec):
+    """Isotropic Gaussian modes in the plane; subclasses define the means, weights and std."""
+
+    dim: ClassVar[int] = 2
+    samples: Optional[int] = Field(None, ge=1, description="one fixed finite training set")
+
+    def modes(self) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def weights(self) -> np.ndarray:
+        means, _ = self.modes()
+        return np.full(len(means), 1.0 / len(means))
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        means, stds = self.modes()
+        which = torch.multinomial(torch.as_tensor(self.weights()), n, replacement=True, generator=gen)
+        centre = torch.as_tensor(means, dtype=torch.float32)[which]
+        spread = torch.as_tensor(stds, dtype=torch.float32)[which, None]
+        return centre + spread * torch.randn(n, 2, generator=gen)
+
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        means, stds = self.modes()
+        pad = 3.5 * stds.max() + 0.05 * np.ptp(means, axis=0).max()
+        lo, hi = means.min(axis=0) - pad, means.max(axis=0) + pad
+        return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
+
+
+class Ring(_Mixture2D):
+    """k Gaussians of one std, evenly spaced on a circle of the given radius."""
+
+    kind: Literal["ring"] = "ring"
+    k: int = Field(8, ge=1)
+    radius: float = Field(2.0, gt=0.0)
+    std: float = Field(0.02, gt=0.0)
+
+    def modes(self) -> tuple[np.ndarray, np.ndarray]:
+        angle = 2 * np.pi * np.arange(self.k) / self.k
+        return self.radius * np.stack([np.cos(angle), np.sin(angle)], axis=1), np.full(self.k, self.std)
+
+
+class Grid(_Mixture2D):
+    """k x k Gaussians of one std on a square grid centred at 0 with the given spacing."""
+
+    kind: Literal["grid"] = "grid"
+    k: int = Field(5, ge=1)
+    spacing: float = Field(1.0, gt=0.0)
+    std: float = Field(0.05, gt=0.0)
+
+    def modes(self) -> tuple[np.ndarray, np.ndarray]:
+        axis = (np.arange(self.k) - (self.k - 1) / 2) * self.spacing
+        gx, gy = np.meshgrid(axis, axis, indexing="xy")
+        return np.stack([gx.ravel(), gy.ravel()], axis=1), np.full(self.k * self.k, self.std)
+
+
+class Component(_Spec):
+    mean: tuple[float, float]
+    cov: tuple[tuple[float, float], tuple[float, float]] = ((0.01, 0.0), (0.0, 0.01))
+    weight: float = Field(1.0, gt=0.0)
+
+    @field_validator("cov")
+    @classmethod
+    def _positive_definite(cls, cov):
+        c = np.array(cov, dtype=float)
+        if not np.allclose(c, c.T) or np.linalg.eigvalsh(c).min() <= 0:
+            raise ValueError(f"must be a symmetric positive definite 2 x 2 matrix (got {cov})")
+        return cov
+
+
+class Mixture(_Mixture2D):
+    """Any Gaussian mixture in the plane: components with mean, cov (2 x 2) and weight."""
+
+    kind: Literal["mixture"] = "mixture"
+    components: list[Component] = Field(
+        default_factory=lambda: [Component(mean=(-1.0, 0.0)), Component(mean=(1.0, 0.0))], min_length=1)
+
+    def modes(self) -> tuple[np.ndarray, np.ndarray]:
+        means = np.array([c.mean for c in self.components], dtype=float)
+        # one std per mode for the coverage test: the largest std of the component
+        stds = np.array([np.sqrt(np.linalg.eigvalsh(np.array(c.cov)).max()) for c in self.components])
+        return means, stds
+
+    def weights(self) -> np.ndarray:
+        w = np.array([c.weight for c in self.components], dtype=float)
+        return w / w.sum()
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        which = torch.multinomial(torch.as_tensor(self.weights()), n, replacement=True, generator=gen)
+        means = torch.tensor([c.mean for c in self.components], dtype=torch.float32)
+        chol = torch.linalg.cholesky(torch.tensor([c.cov for c in self.components], dtype=torch.float64)).float()
+        return means[which] + torch.einsum("nij,nj->ni", chol[which], torch.randn(n, 2, generator=gen))
+
+
+class Sine(_Spec):
+    """x ~ U(x_low, x_high), y = amplitude sin(frequency x) + N(0, noise_width^2)."""
+
+    kind: Literal["sine"] = "sine"
+    x_low: float = -3.0
+    x_high: float = Field(3.0, validate_default=True)
+    amplitude: float = 1.0
+    frequency: float = 1.0
+    noise_width: float = Field(0.1, ge=0.0)
+    samples: Optional[int] = Field(None, ge=1, description="one fixed finite training set")
+
+    dim: ClassVar[int] = 2
+
+    @field_validator("x_high")
+    @classmethod
+    def _above_low(cls, high: float, info: ValidationInfo) -> float:
+        low = info.data.get("x_low", -3.0)
+        if not high > low:
+            raise ValueError(f"must be > x_low ({low}) (got {high})")
+        return high
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        x = self.x_low + (self.x_high - self.x_low) * torch.rand(n, generator=gen)
+        y = self.amplitude * torch.sin(self.frequency * x) + self.noise_width * torch.randn(n, generator=gen)
+        return torch.stack([x, y], dim=1)
+
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        pad_x = 0.08 * (self.x_high - self.x_low)
+        half = abs(self.amplitude) + 3 * self.noise_width
+        pad_y = 0.15 * max(half, 0.5)
+        return (self.x_low - pad_x, self.x_high + pad_x), (-half - pad_y, half + pad_y)
+
+
 class UniformNoise(_Spec):
     """z ~ U(low, high)^dim."""
 
@@ -82,5 +209,7 @@ class NormalNoise(_Spec):
         return self.mean - 3 * self.std, self.mean + 3 * self.std
 
 
-DISTRIBUTIONS: dict[str, type[_Spec]] = {"gaussian": Gaussian}
+DISTRIBUTIONS: dict[str, type[_Spec]] = {
+    "gaussian": Gaussian, "sine": Sine, "mixture": Mixture, "ring": Ring, "grid": Grid,
+}
 NOISES: dict[str, type[_Spec]] = {"uniform": UniformNoise, "normal": NormalNoise}

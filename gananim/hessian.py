@@ -1,10 +1,18 @@
-"""Spectra of the Hessian of the game value V with respect to all parameters of both players.
+"""Spectra of the Hessian of the game value V with respect to all parameters of both players,
+and of each player's own block (D's block should be negative semi-definite near a local Nash
+equilibrium, G's positive semi-definite).
 
-The trainer stores, per game, the flat parameter vector theta = [theta_D, theta_G] and the
-batch V was evaluated on; ``eigenvalues`` then evaluates every Hessian in vectorised chunks
-(torch.func.vmap over torch.func.hessian) and returns them ascending, so row k is always the
-k-th smallest eigenvalue and plotted lines never swap. Exact: meant for small parameter
-counts (MAX_EXACT_PARAMS). Nothing here draws pictures.
+The trainer stores the flat parameter vector theta = [theta_D, theta_G] and the batch V was
+evaluated on at each Hessian game; ``spectra`` then returns eigenvalues in ascending order
+(column k is always the k-th smallest, so plotted lines never swap):
+
+- exact (P <= MAX_EXACT_PARAMS): every Hessian in vectorised chunks (torch.func.vmap over
+  torch.func.hessian), all P eigenvalues and both blocks' eigenvalues;
+- Lanczos (larger P): Hessian-vector products by double backward behind a
+  scipy.sparse.linalg.LinearOperator, and eigsh (which='BE') for the k most negative and k
+  most positive eigenvalues of the whole Hessian and of each block.
+
+Nothing here draws pictures.
 """
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+from scipy.sparse.linalg import LinearOperator, eigsh
 from torch import nn
 from torch.func import functional_call, hessian, vmap
 
@@ -46,20 +55,82 @@ def value_function(D: nn.Module, G: nn.Module) -> Callable[..., torch.Tensor]:
     return V
 
 
-def eigenvalues(V: Callable[..., torch.Tensor], thetas: torch.Tensor, *batches: torch.Tensor) -> np.ndarray:
-    """Eigenvalues (ascending) of the Hessian of V at each row of `thetas`: (G, P) float64.
+def eigenvalues(V: Callable[..., torch.Tensor], thetas: torch.Tensor, *batches: torch.Tensor,
+                p_d: int | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact eigenvalues (ascending) of the Hessian of V at each row of `thetas`: (n, P).
 
-    `batches` are stacked per game like `thetas` (first dimension G).
+    `batches` are stacked like `thetas` (first dimension n). With `p_d` (D's parameter count)
+    also return the eigenvalues of D's block and of G's block.
     """
     n, p = thetas.shape
     chunk = max(1, min(n, 2**22 // max(1, p * p)))
     batched = vmap(hessian(V, argnums=0))
-    out = np.empty((n, p))
+    full, d_block, g_block = np.empty((n, p)), np.empty((n, p_d or 0)), np.empty((n, p - (p_d or 0)))
     for start in range(0, n, chunk):
         sl = slice(start, start + chunk)
         with warnings.catch_warnings():  # torch's own deprecation notice from inside vmap's backward
             warnings.filterwarnings("ignore", message="An output with one or more elements was resized")
             h = batched(thetas[sl], *(b[sl] for b in batches)).double()
         h = 0.5 * (h + h.transpose(1, 2))  # symmetric up to float rounding
-        out[sl] = torch.linalg.eigvalsh(h).numpy()
-    return out
+        full[sl] = torch.linalg.eigvalsh(h).numpy()
+        if p_d is not None:
+            d_block[sl] = torch.linalg.eigvalsh(h[:, :p_d, :p_d]).numpy()
+            g_block[sl] = torch.linalg.eigvalsh(h[:, p_d:, p_d:]).numpy()
+    return full if p_d is None else (full, d_block, g_block)
+
+
+class HVP:
+    """Hessian-vector products of V at one point, by double backward (the graph is kept)."""
+
+    def __init__(self, V: Callable[..., torch.Tensor], theta: torch.Tensor, *batch: torch.Tensor):
+        self.theta = theta.detach().clone().requires_grad_(True)
+        (self.grad,) = torch.autograd.grad(V(self.theta, *batch), self.theta, create_graph=True)
+        self.count = 0
+
+    def __call__(self, v: torch.Tensor) -> torch.Tensor:
+        self.count += 1
+        (hv,) = torch.autograd.grad(self.grad, self.theta, grad_outputs=v, retain_graph=True)
+        return hv
+
+    def operator(self, part: slice) -> LinearOperator:
+        """The Hessian block part x part as a scipy LinearOperator (float64 in and out)."""
+        p = len(self.theta)
+        size = len(range(p)[part])
+
+        def matvec(v: np.ndarray) -> np.ndarray:
+            full = torch.zeros(p)
+            full[part] = torch.as_tensor(np.ravel(v), dtype=torch.float32)
+            return self(full)[part].double().numpy()
+
+        return LinearOperator((size, size), matvec=matvec, dtype=np.float64)
+
+
+def extremes(op: LinearOperator, k: int, seed: int = 0) -> np.ndarray:
+    """The k most negative and k most positive eigenvalues (ascending, 2k values) by Lanczos;
+    the whole spectrum when the operator is too small for that."""
+    n = op.shape[0]
+    if 2 * k >= n:
+        dense = np.stack([op.matvec(e) for e in np.eye(n)], axis=1)
+        vals = np.linalg.eigvalsh(0.5 * (dense + dense.T))
+        return np.concatenate([vals[:k], vals[-k:]]) if 2 * k <= n else vals
+    v0 = np.random.default_rng(seed).standard_normal(n)  # fixed start: same run, same numbers
+    vals = eigsh(op, k=2 * k, which="BE", v0=v0, tol=1e-6, maxiter=20 * n, return_eigenvectors=False)
+    return np.sort(vals)
+
+
+def lanczos_spectra(V: Callable[..., torch.Tensor], thetas: torch.Tensor, *batches: torch.Tensor,
+                    p_d: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Extreme eigenvalues (ascending) of the whole Hessian and of each player's block, per point."""
+    rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for i, theta in enumerate(thetas):
+        hvp = HVP(V, theta, *(b[i] for b in batches))
+        rows.append(tuple(extremes(hvp.operator(part), k) for part in (slice(None), slice(0, p_d), slice(p_d, None))))
+    return tuple(np.stack(col) for col in zip(*rows))  # type: ignore[return-value]
+
+
+def spectra(V: Callable[..., torch.Tensor], thetas: torch.Tensor, *batches: torch.Tensor,
+            p_d: int, k: int) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """('exact' | 'lanczos', full, D block, G block), each (n, ·) ascending."""
+    if thetas.shape[1] <= MAX_EXACT_PARAMS:
+        return ("exact", *eigenvalues(V, thetas, *batches, p_d=p_d))
+    return ("lanczos", *lanczos_spectra(V, thetas, *batches, p_d=p_d, k=k))

@@ -1,15 +1,35 @@
-"""Headline numbers of a Run (numpy only): what summary.json reports and the tests check."""
+"""Numbers from samples and Runs (numpy and scipy only): sample distances, mode coverage,
+and the headline numbers that summary.json reports and the tests check."""
 from __future__ import annotations
 
 from typing import Any, Optional
 
 import numpy as np
+from scipy.spatial.distance import cdist
 
 from .run import Run
 
 TOLERANCE = 0.05  # |V - reference| below this counts as "at the reference"
 WINDOW = 25  # games in the rolling mean used for "reached"
 TAIL = 10  # games averaged for the final objective
+
+
+def energy_distance(x: np.ndarray, y: np.ndarray) -> float:
+    """Energy distance sqrt(2 E|X - Y| - E|X - X'| - E|Y - Y'|) between two samples (n, d) and
+    (m, d), Euclidean norm, V-statistics; equals scipy.stats.energy_distance in 1D."""
+    x, y = np.asarray(x, dtype=float).reshape(len(x), -1), np.asarray(y, dtype=float).reshape(len(y), -1)
+    value = 2 * cdist(x, y).mean() - cdist(x, x).mean() - cdist(y, y).mean()
+    return float(np.sqrt(max(value, 0.0)))
+
+
+def mode_coverage(samples: np.ndarray, means: np.ndarray, stds: np.ndarray, within: float = 3.0) -> tuple[int, float]:
+    """VEEGAN / PacGAN coverage: a sample is high quality when it lies within `within` standard
+    deviations of its nearest mode's mean; a mode is covered when it has at least one such
+    sample. Returns (modes covered, fraction of high-quality samples)."""
+    d = cdist(np.asarray(samples, dtype=float), np.asarray(means, dtype=float))  # (n, K)
+    nearest = d.argmin(axis=1)
+    good = d[np.arange(len(d)), nearest] <= within * np.asarray(stds)[nearest]
+    return int(len(np.unique(nearest[good]))), float(good.mean()) if len(good) else 0.0
 
 
 def games_to_reference(objective: np.ndarray, reference: float, tol: float = TOLERANCE,
@@ -46,12 +66,22 @@ def spectrum_signs(eigvals: np.ndarray, rel_tol: float = 1e-6) -> dict[str, Any]
             "eigenvalues": [float(v) for v in eigvals]}
 
 
+def d_on_data(run: Run, i: int) -> np.ndarray:
+    """D at snapshot i where the real data are: 1D, on the grid between the smallest and the
+    largest real sample; 2D, at the grid cell of each real sample."""
+    real = run.real_samples
+    if real.shape[1] == 1:
+        on_data = (run.x_grid >= real[:, 0].min()) & (run.x_grid <= real[:, 0].max())
+        return run.d_on_grid[i][on_data]
+    col = np.abs(run.grid_x[None, :] - real[:, :1]).argmin(axis=1)
+    row = np.abs(run.grid_y[None, :] - real[:, 1:]).argmin(axis=1)
+    return run.d_on_grid[i][row, col]
+
+
 def headline(run: Run) -> dict[str, Any]:
     """The numbers a lecturer quotes: where V ended, how D sees real and fake, the spectrum."""
     ref = float(run.meta["reference"])
     final = float(np.mean(run.objective[-TAIL:]))
-    real = run.real_samples[:, 0]
-    on_data = (run.x_grid >= real.min()) & (run.x_grid <= real.max())
     d_last = run.d_on_grid[-1]
     tail = max(1, len(run.game) // 10)
     out: dict[str, Any] = {
@@ -65,11 +95,24 @@ def headline(run: Run) -> dict[str, Any]:
         "reached_reference_at_game": games_to_reference(run.objective, ref),
         "mean_d_real": float(run.d_real_mean[-1]),
         "mean_d_fake": float(run.d_fake_mean[-1]),
-        "max_abs_d_minus_half_on_data_range": float(np.abs(d_last[on_data] - 0.5).max()),
+        "max_abs_d_minus_half_on_data_range": float(np.abs(d_on_data(run, -1) - 0.5).max()),
         "d_range_on_grid": float(d_last.max() - d_last.min()),
         "median_grad_norm_d_last10pct": float(np.median(run.grad_norm_d[-tail:])),
         "median_grad_norm_g_last10pct": float(np.median(run.grad_norm_g[-tail:])),
     }
+    out["final_energy_distance"] = float(run.energy_distance[-1])
+    if "modes_covered" in run:
+        out["modes_total"] = int(run.meta["modes_total"])
+        out["final_modes_covered"] = int(run.modes_covered[-1])
+        out["final_high_quality_fraction"] = float(run.high_quality[-1])
     if "hessian_eigvals" in run:
-        out["final_spectrum"] = spectrum_signs(run.hessian_eigvals[-1])
+        last = run.hessian_eigvals[-1]
+        if run.meta.get("hessian_method", "exact") == "exact":
+            out["final_spectrum"] = spectrum_signs(last) | {"method": "exact"}
+        else:  # only the extremes are known: they still decide definiteness, not the counts
+            kind = spectrum_signs([last.min(), last.max()])["kind"]
+            out["final_spectrum"] = {"method": "lanczos", "kind": kind, "most_negative": float(last.min()),
+                                     "most_positive": float(last.max()), "extremes": [float(v) for v in last]}
+        out["final_d_block_largest"] = float(run.hessian_eigvals_d[-1].max())
+        out["final_g_block_smallest"] = float(run.hessian_eigvals_g[-1].min())
     return out

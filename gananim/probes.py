@@ -1,22 +1,66 @@
-"""What a snapshot measures: D on an x grid, G on fixed noise draws, who fools whom.
+"""What a snapshot measures: D on a grid, G on fixed noise draws, who fools whom, G's
+manifold, the push G receives, and how far G's samples are from the data (energy distance;
+mode coverage for mixtures).
 
-A Probe is built once per training with its own random stream (so recording never changes
+A probe is built once per training with its own random stream (so recording never changes
 the training's draws) and called at each record point. It returns plain numpy arrays; the
-renderer draws them. Nothing here draws pictures.
+renderer draws them. PROBES maps the data dimension to its probe. Nothing here draws pictures.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 import torch
 
+from .losses import LOSSES
+from .metrics import energy_distance, mode_coverage
 from .scenario import Scenario
 
+METRIC_SAMPLES = 2500  # G samples per snapshot for coverage (VEEGAN/PacGAN use 2,500)
+DISTANCE_SAMPLES = 1000  # samples from each side for the energy distance
 
-class Probe1D:
-    """Snapshots of a game whose real data live on the real line."""
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().numpy().astype(np.float64)
+
+
+class _Probe:
+    def __init__(self, sc: Scenario, real_set: torch.Tensor | None, seed: int):
+        self.sc = sc
+        self.gen = torch.Generator().manual_seed(seed)
+        data, noise = sc.data, sc.noise
+        self.z_fixed = noise.sample(sc.record.mapping_samples or self.default_samples, self.gen)
+        self.z_metric = noise.sample(METRIC_SAMPLES, self.gen)
+        self.real = real_set if real_set is not None else data.sample(1000, self.gen)
+        self.real_metric = _np(data.sample(DISTANCE_SAMPLES, self.gen))
+        self.modes = data.modes() if hasattr(data, "modes") else None
+        self.static: dict[str, np.ndarray] = {"real_samples": _np(self.real)}
+        self.meta: dict = {}
+        if self.modes is not None:
+            self.static |= {"mode_means": self.modes[0], "mode_stds": self.modes[1]}
+            self.meta["modes_total"] = len(self.modes[0])
+
+    def common(self, G, D) -> dict[str, np.ndarray]:
+        fakes = G(self.z_metric)
+        out = {
+            "d_real_mean": np.float64(torch.sigmoid(D(self.real)).mean()),
+            "d_fake_mean": np.float64(torch.sigmoid(D(fakes)).mean()),
+            "energy_distance": np.float64(energy_distance(_np(fakes[:DISTANCE_SAMPLES]), self.real_metric)),
+        }
+        if self.modes is not None:
+            covered, quality = mode_coverage(_np(fakes), *self.modes)
+            out |= {"modes_covered": np.int64(covered), "high_quality": np.float64(quality)}
+        return out
+
+
+class Probe1D(_Probe):
+    """Real data on the real line: D as a curve, G's density as a histogram."""
+
+    default_samples = 10
 
     def __init__(self, sc: Scenario, real_set: torch.Tensor | None, seed: int):
-        gen = torch.Generator().manual_seed(seed)
+        super().__init__(sc, real_set, seed)
         rec, data, noise = sc.record, sc.data, sc.noise
         lo, hi = data.view_range()
         if noise.dim == 1:  # the noise is drawn on the same axis as the data
@@ -25,30 +69,76 @@ class Probe1D:
         pad = 0.04 * (hi - lo)
         self.x_grid = torch.linspace(lo - pad, hi + pad, rec.grid).reshape(-1, 1)
         self.density_edges = np.linspace(lo - pad, hi + pad, 121)
-        self.z_fixed = noise.sample(rec.mapping_samples, gen)
         self.z_fixed = self.z_fixed[torch.argsort(self.z_fixed[:, 0])]
-        self.z_density = noise.sample(rec.density_samples, gen)
-        self.real = real_set if real_set is not None else data.sample(1000, gen)
-        self.static = {
-            "x_grid": self.x_grid[:, 0].numpy().astype(np.float64),
-            "real_pdf": data.pdf(self.x_grid[:, 0].numpy().astype(np.float64)),
-            "real_samples": self.real.numpy().astype(np.float64),
-            "z_fixed": self.z_fixed.numpy().astype(np.float64),
+        self.z_density = noise.sample(rec.density_samples, self.gen)
+        self.static |= {
+            "x_grid": _np(self.x_grid[:, 0]),
+            "real_pdf": data.pdf(_np(self.x_grid[:, 0])),
+            "z_fixed": _np(self.z_fixed),
             "density_edges": self.density_edges,
         }
 
     @torch.no_grad()
     def __call__(self, G: torch.nn.Module, D: torch.nn.Module) -> dict[str, np.ndarray]:
         g_of_z = G(self.z_fixed)  # (N, 1) images of the fixed noise draws
-        fake_many = G(self.z_density)  # (M, 1) many draws, for G's density
-        fakes = fake_many[:, 0].numpy().astype(np.float64)
+        fakes = _np(G(self.z_density)[:, 0])
         hist, _ = np.histogram(fakes, bins=self.density_edges)
-        width = np.diff(self.density_edges)
-        return {
+        return self.common(G, D) | {
             "d_on_grid": torch.sigmoid(D(self.x_grid))[:, 0].numpy(),
             "g_of_z": g_of_z.numpy(),
             "fooled": (torch.sigmoid(D(g_of_z))[:, 0] > 0.5).numpy(),
-            "g_density": hist / (len(fakes) * width),
-            "d_real_mean": torch.sigmoid(D(self.real)).mean().numpy(),
-            "d_fake_mean": torch.sigmoid(D(fake_many)).mean().numpy(),
+            "g_density": hist / (len(fakes) * np.diff(self.density_edges)),
         }
+
+
+class Probe2D(_Probe):
+    """Real data in the plane: D as a heat map, G's samples, G's manifold, the push on G."""
+
+    default_samples = 512
+    heat = 90  # heat-map resolution per axis
+    arrows = 24  # fakes that get an arrow of the gradient G receives
+    manifold_lines = 15  # grid lines per noise axis (2D noise)
+    manifold_points = 60  # points along each line
+
+    def __init__(self, sc: Scenario, real_set: torch.Tensor | None, seed: int):
+        super().__init__(sc, real_set, seed)
+        (x0, x1), (y0, y1) = sc.data.view_range()
+        gx, gy = np.linspace(x0, x1, self.heat), np.linspace(y0, y1, self.heat)
+        mesh = np.stack(np.meshgrid(gx, gy, indexing="xy"), axis=-1).reshape(-1, 2)
+        self.heat_points = torch.tensor(mesh, dtype=torch.float32)
+        self.static |= {"grid_x": gx, "grid_y": gy, "z_fixed": _np(self.z_fixed)}
+        self.manifold_z = self._manifold_noise(sc.noise)
+        self.g_loss: Callable = LOSSES[sc.loss].g
+
+    def _manifold_noise(self, noise) -> torch.Tensor | None:
+        """A grid in noise space: (L, M, dz) for 1D and 2D noise, None above."""
+        lo, hi = noise.view_range()
+        t = torch.linspace(lo, hi, self.manifold_points * 3 if noise.dim == 1 else self.manifold_points)
+        if noise.dim == 1:
+            return t.reshape(1, -1, 1)
+        if noise.dim == 2:
+            ticks = torch.linspace(lo, hi, self.manifold_lines)
+            rows = torch.stack([torch.stack([t, torch.full_like(t, c)], -1) for c in ticks])
+            cols = torch.stack([torch.stack([torch.full_like(t, c), t], -1) for c in ticks])
+            return torch.cat([rows, cols])
+        return None
+
+    def __call__(self, G: torch.nn.Module, D: torch.nn.Module) -> dict[str, np.ndarray]:
+        with torch.no_grad():
+            g_of_z = G(self.z_fixed)  # (N, 2)
+            out = self.common(G, D) | {
+                "d_on_grid": torch.sigmoid(D(self.heat_points)).reshape(self.heat, self.heat).numpy(),
+                "g_of_z": g_of_z.numpy(),
+                "fooled": (torch.sigmoid(D(g_of_z))[:, 0] > 0.5).numpy(),
+            }
+            if self.manifold_z is not None:
+                lines, points, dz = self.manifold_z.shape
+                out["manifold"] = G(self.manifold_z.reshape(-1, dz)).reshape(lines, points, 2).numpy()
+        # the push on a few fakes: minus the gradient of G's loss with respect to the sample
+        x = g_of_z[: self.arrows].clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(self.g_loss(D(x)) * len(x), x)
+        out["g_push"] = (-grad).numpy()
+        return out
+
+
+PROBES = {1: Probe1D, 2: Probe2D}

@@ -74,8 +74,12 @@ class Training(_Block):
 
 class Record(_Block):
     every: int = Field(10, ge=1)  # one snapshot (= one animation frame) every N games
-    hessian: bool = False  # eigenvalues of the Hessian of V every game
-    mapping_samples: int = Field(10, ge=1, le=200)  # fixed noise draws whose images G is followed on
+    hessian: bool = False  # eigenvalues of the Hessian of V (and of each player's block)
+    # games between Hessian spectra; default: every game for the exact path (up to 400
+    # parameters), every snapshot for the Lanczos path
+    hessian_every: Optional[int] = Field(None, ge=1)
+    hessian_k: int = Field(3, ge=1, le=50)  # Lanczos: this many eigenvalues at each end
+    mapping_samples: Optional[int] = Field(None, ge=1, le=5000)  # fixed noise draws followed through G (10 in 1D, 512 in 2D)
     density_samples: int = Field(4000, ge=10)  # G draws per snapshot for its density
     grid: int = Field(400, ge=10)  # points of the x grid D is evaluated on
 
@@ -107,11 +111,9 @@ class Scenario(_Block):
         n = getattr(self.data, "samples", None)
         if n is not None and self.training.batch_size > n:
             raise _KeyError("training.batch_size", f"must be <= data.samples ({n})", self.training.batch_size)
-        if self.record.hessian:
-            count = self.parameter_count()
-            if count > MAX_EXACT_PARAMS:
-                raise _KeyError("record.hessian", f"the exact Hessian is limited to {MAX_EXACT_PARAMS} parameters "
-                                f"and these players have {count}; set record.hessian: false", True)
+        if self.record.hessian and self.record.hessian_every is None:
+            exact = self.parameter_count() <= MAX_EXACT_PARAMS
+            self.record.hessian_every = 1 if exact else self.record.every
         if self.render.outputs is None:
             self.render.outputs = ["animation", "summary"] + (["hessian"] if self.record.hessian else [])
         elif "hessian" in self.render.outputs and not self.record.hessian:

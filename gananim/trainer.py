@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from . import __version__, hessian, losses
-from .probes import Probe1D
+from .probes import PROBES
 from .run import FORMAT, Run
 from .scenario import OptimizerSettings, Scenario
 
@@ -58,7 +58,7 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
     g_params, d_params = list(G.parameters()), list(D.parameters())
     opt_d = OPTIMIZERS[sc.optimizer.for_player("discriminator").kind](d_params, sc.optimizer.for_player("discriminator"))
     opt_g = OPTIMIZERS[sc.optimizer.for_player("generator").kind](g_params, sc.optimizer.for_player("generator"))
-    probe = Probe1D(sc, real_set, seed=sc.seed + 1_000_003)
+    probe = PROBES[data.dim](sc, real_set, seed=sc.seed + 1_000_003)
 
     B, std = tr.batch_size, sc.instance_noise.std
     per_game = sc.instance_noise.draw == "per_game"
@@ -98,8 +98,8 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
         row = per_game_rows
         row["objective"][game], row["d_loss"][game], row["g_loss"][game] = float(v), d_loss.item(), g_loss.item()
         row["grad_norm_d"][game], row["grad_norm_g"][game] = gn_d, gn_g
-        if rec.hessian:
-            points.append((hessian.flat_params(D, G), x, z, eps_r, eps_f))
+        if rec.hessian and ((game + 1) % rec.hessian_every == 0 or game == 0):
+            points.append((game + 1, hessian.flat_params(D, G), x, z, eps_r, eps_f))
         if (game + 1) % rec.every == 0 or game + 1 == n:
             snaps.append(probe(G, D))
             snap_game.append(game + 1)
@@ -109,11 +109,17 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
     arrays: dict[str, np.ndarray] = {"game": np.arange(1, n + 1), **per_game_rows, "snap_game": np.array(snap_game)}
     arrays |= probe.static
     arrays |= {k: np.stack([s[k] for s in snaps]) for k in snaps[0]}
+    meta = _meta(sc, loss) | probe.meta
     if rec.hessian:
-        stacked = [torch.stack(col) for col in zip(*points)]
-        arrays["hessian_eigvals"] = hessian.eigenvalues(hessian.value_function(D, G), *stacked)
-        arrays["hessian_game"] = arrays["game"]
-    return Run(arrays, _meta(sc, loss))
+        games, *stacked = zip(*points)
+        method, full, d_block, g_block = hessian.spectra(
+            hessian.value_function(D, G), *(torch.stack(col) for col in stacked),
+            p_d=sum(p.numel() for p in d_params), k=rec.hessian_k)
+        arrays |= {"hessian_game": np.array(games), "hessian_eigvals": full,
+                   "hessian_eigvals_d": d_block, "hessian_eigvals_g": g_block}
+        meta |= {"hessian_method": method, "parameters": {"D": sum(p.numel() for p in d_params),
+                                                          "G": sum(p.numel() for p in g_params)}}
+    return Run(arrays, meta)
 
 
 def _meta(sc: Scenario, loss: losses.Loss) -> dict:

@@ -38,3 +38,46 @@ def test_every_entry_samples_reproducibly(registry):
         assert torch.equal(a, b), name
         assert not torch.equal(a, s.sample(50, gen(8))), name
         assert a.shape == (50, s.dim), name
+
+
+def test_ring_modes_and_spread():
+    ring = DISTRIBUTIONS["ring"](k=8, radius=2.0, std=0.05)
+    means, stds = ring.modes()
+    assert np.allclose(np.linalg.norm(means, axis=1), 2.0)
+    assert np.allclose(means[0], [2.0, 0.0]) and np.allclose(means[2], [0.0, 2.0], atol=1e-12)
+    x = ring.sample(40_000, gen()).numpy()
+    nearest = np.linalg.norm(x[:, None] - means[None], axis=2).argmin(axis=1)
+    assert np.allclose(np.bincount(nearest, minlength=8) / len(x), 1 / 8, atol=0.01)
+    resid = x - means[nearest]
+    assert np.allclose(resid.std(axis=0), 0.05, rtol=0.03) and np.allclose(resid.mean(axis=0), 0, atol=0.002)
+
+
+def test_grid_modes():
+    grid = DISTRIBUTIONS["grid"](k=5, spacing=1.0, std=0.05)
+    means, _ = grid.modes()
+    assert means.shape == (25, 2)
+    assert sorted(set(means[:, 0])) == [-2.0, -1.0, 0.0, 1.0, 2.0]
+    x = grid.sample(50_000, gen()).numpy()
+    nearest = np.linalg.norm(x[:, None] - means[None], axis=2).argmin(axis=1)
+    assert np.allclose(np.bincount(nearest, minlength=25) / len(x), 1 / 25, atol=0.005)
+
+
+def test_mixture_weights_and_covariances():
+    mix = DISTRIBUTIONS["mixture"](components=[
+        {"mean": [-3.0, 0.0], "cov": [[0.5, 0.2], [0.2, 0.3]], "weight": 3},
+        {"mean": [3.0, 1.0], "cov": [[0.1, 0.0], [0.0, 0.1]], "weight": 1},
+    ])
+    x = mix.sample(100_000, gen()).numpy()
+    left = x[:, 0] < 0
+    assert abs(left.mean() - 0.75) < 0.01
+    assert np.allclose(x[left].mean(axis=0), [-3, 0], atol=0.02)
+    assert np.allclose(np.cov(x[left].T), [[0.5, 0.2], [0.2, 0.3]], atol=0.02)
+    assert np.allclose(x[~left].mean(axis=0), [3, 1], atol=0.02)
+
+
+def test_sine_samples_lie_on_the_curve():
+    sine = DISTRIBUTIONS["sine"](x_low=-3, x_high=3, amplitude=2.0, frequency=1.5, noise_width=0.2)
+    x = sine.sample(100_000, gen()).numpy()
+    assert x[:, 0].min() >= -3 and x[:, 0].max() <= 3 and abs(x[:, 0].mean()) < 0.03
+    resid = x[:, 1] - 2.0 * np.sin(1.5 * x[:, 0])
+    assert abs(resid.mean()) < 0.005 and abs(resid.std() - 0.2) < 0.003

@@ -39,3 +39,30 @@ def test_tutorial_game_hessian_structure():
     x, z, e = torch.randn(10, 1) + 5, torch.rand(10, 1), torch.zeros(10, 1)
     H = torch.autograd.functional.hessian(lambda t: V(t, x, z, e, e), hessian.flat_params(D, G))
     assert np.all(np.linalg.eigvalsh(H[:2, :2].double().numpy()) <= 1e-9)
+
+
+def test_lanczos_matches_the_exact_extremes_on_a_small_net():
+    gen = torch.Generator().manual_seed(3)
+    G, D = MLP(hidden=[6]).build(2, 2, gen), MLP(hidden=[7]).build(2, 1, gen)
+    p_d = sum(p.numel() for p in D.parameters())
+    V = hessian.value_function(D, G)
+    theta = hessian.flat_params(D, G)[None]
+    batch = (torch.randn(1, 32, 2, generator=gen), torch.randn(1, 32, 2, generator=gen),
+             torch.zeros(1, 32, 2), torch.zeros(1, 32, 2))
+    full, d_block, g_block = hessian.eigenvalues(V, theta, *batch, p_d=p_d)
+    lz_full, lz_d, lz_g = hessian.lanczos_spectra(V, theta, *batch, p_d=p_d, k=3)
+    for exact, approx in ((full, lz_full), (d_block, lz_d), (g_block, lz_g)):
+        want = np.concatenate([exact[0, :3], exact[0, -3:]])
+        assert np.allclose(approx[0], want, rtol=1e-3, atol=1e-4 * np.abs(want).max())
+
+
+def test_spectra_picks_the_path_by_size():
+    gen = torch.Generator().manual_seed(4)
+    for hidden, method, width in (([3], "exact", None), ([60], "lanczos", 4)):
+        G, D = MLP(hidden=hidden).build(2, 2, gen), MLP(hidden=hidden).build(2, 1, gen)
+        V = hessian.value_function(D, G)
+        theta = hessian.flat_params(D, G)[None]
+        batch = [torch.randn(1, 8, 2) for _ in range(4)]
+        got, full, _, _ = hessian.spectra(V, theta, *batch, p_d=sum(p.numel() for p in D.parameters()), k=2)
+        assert got == method
+        assert full.shape[1] == (width or theta.shape[1])

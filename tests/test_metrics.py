@@ -1,6 +1,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from gananim.metrics import games_to_reference, spectrum_signs
 
@@ -22,3 +23,33 @@ def test_spectrum_signs():
     assert (s["negative"], s["zero"], s["positive"]) == (2, 1, 1)
     assert s["kind"].startswith("indefinite")
     assert spectrum_signs([0.5, 2.0])["kind"].startswith("positive definite")
+
+
+def test_energy_distance_matches_scipy_in_1d_and_known_values():
+    from scipy.stats import energy_distance as scipy_energy
+
+    from gananim.metrics import energy_distance
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 1, 300), rng.normal(0.5, 2, 400)
+    assert energy_distance(a[:, None], b[:, None]) == pytest.approx(scipy_energy(a, b), rel=1e-9)
+    pts = rng.normal(size=(200, 2))
+    assert energy_distance(pts, pts) == pytest.approx(0.0, abs=1e-12)
+    # two point masses at distance d: sqrt(2 d)
+    assert energy_distance(np.zeros((5, 2)), np.tile([3.0, 4.0], (7, 1))) == pytest.approx(np.sqrt(10.0))
+
+
+def test_mode_coverage_on_constructed_sets():
+    from gananim.metrics import mode_coverage
+
+    means = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    stds = np.full(3, 0.1)
+    all_modes = means.repeat(10, axis=0) + 0.05
+    assert mode_coverage(all_modes, means, stds) == (3, 1.0)
+    one = np.tile([10.0, 0.2], (20, 1))  # 2 std from mode 1
+    assert mode_coverage(one, means, stds) == (1, 1.0)
+    none = np.tile([5.0, 5.0], (20, 1))
+    assert mode_coverage(none, means, stds) == (0, 0.0)
+    half = np.vstack([one, none])
+    assert mode_coverage(half, means, stds) == (1, 0.5)
+    assert mode_coverage(np.array([[0.0, 0.31]]), means, stds) == (0, 0.0)  # just beyond 3 std

@@ -51,6 +51,14 @@ def test_defaults_are_filled():
     assert parse_scenario(tiny()).render.outputs == ["animation", "summary", "hessian"]
 
 
+def test_hessian_every_follows_the_method():
+    small = parse_scenario(tiny())
+    assert small.parameter_count() == 4 and small.record.hessian_every == 1  # exact: every game
+    big = parse_scenario(tiny(generator={"kind": "mlp", "hidden": [32, 32]}))
+    assert big.parameter_count() > 400 and big.record.hessian_every == big.record.every  # Lanczos: snapshots
+    assert parse_scenario(tiny(record={"hessian_every": 7})).record.hessian_every == 7
+
+
 def test_per_player_optimizer_override():
     sc = parse_scenario(tiny(optimizer={"kind": "sgd", "lr": 0.1, "generator": {"kind": "adam", "lr": 0.001}}))
     assert sc.optimizer.for_player("generator").kind == "adam"
@@ -73,8 +81,10 @@ BAD = [
     ({"data": {"kind": "gaussian", "samples": 5}}, "training.batch_size: must be <= data.samples (5) (got 10)"),
     ({"data": {"kind": "gaussian"}, "render": {"outputs": ["hessian"]}}, "render.outputs: 'hessian' needs record.hessian: true"),
     ({"data": {"kind": "gaussian"}, "training": [1, 2]}, "training: must be a mapping of keys (got [1, 2])"),
-    ({"data": {"kind": "gaussian"}, "record": {"hessian": True}, "generator": {"kind": "mlp", "hidden": [200, 200]}},
-     "record.hessian: the exact Hessian"),
+    ({"data": {"kind": "ring", "radius": 0}}, "data.radius: must be greater than 0 (got 0)"),
+    ({"data": {"kind": "mixture", "components": [{"mean": [0, 0], "cov": [[1, 2], [2, 1]]}]}},
+     "data.components[0].cov: must be a symmetric positive definite 2 x 2 matrix"),
+    ({"data": {"kind": "sine", "x_low": 1, "x_high": 0}}, "data.x_high: must be > x_low (1.0) (got 0.0)"),
     ([1, 2], "expected a mapping of keys at the top level"),
 ]
 

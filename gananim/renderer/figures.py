@@ -1,10 +1,12 @@
-"""The static figures: summary (final state, objective, gradient magnitudes) and the
-Hessian spectrum over games. Each builds its own Figure (no pyplot) and saves atomically."""
+"""The static figures: summary (final state, objective, gradient magnitudes, distance to the
+data, coverage) and the Hessian spectrum over games. Each builds its own Figure (no pyplot)
+and saves atomically."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -23,10 +25,72 @@ def save(fig: Figure, path: Path, dpi: int) -> Path:
     return path
 
 
-def summary_figure(run: Run, dpi: int) -> Figure:
-    fig = Figure(figsize=style.SUMMARY_SIZE, dpi=dpi, layout="constrained")
+def _new(size: tuple[float, float], dpi: int) -> Figure:
+    fig = Figure(figsize=size, dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(2, 2)
+    return fig
+
+
+def _gradients(axes: list[Axes], run: Run) -> None:
+    for ax, key, who, colour in ((axes[0], "grad_norm_d", "Discriminator", style.DISC),
+                                 (axes[1], "grad_norm_g", "Generator", style.FAKE)):
+        ax.plot(run.game, run.arrays[key], color=colour, lw=1.2)
+        ax.set_yscale("log")
+        ax.set_xlim(0, run.game[-1])
+        ax.set_title(f"Gradient magnitude: {who}")
+        ax.set_xlabel("game")
+        ax.set_ylabel(rf"$\|\nabla_{{\theta_{who[0]}}} L_{who[0]}\|$ (log scale)")
+    both = np.concatenate([run.grad_norm_d, run.grad_norm_g])
+    positive = both[both > 0]
+    if positive.size:  # one scale for both players, so their magnitudes compare at a glance
+        for ax in axes:
+            ax.set_ylim(positive.min() / 1.5, positive.max() * 1.5)
+
+
+def _distance(ax: Axes, run: Run) -> None:
+    ax.plot(run.snap_game, run.energy_distance, "o-", color=style.BLACK, ms=3, lw=1.5)
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(0, run.game[-1])
+    ax.set_title("Distance from G's samples to the data")
+    ax.set_xlabel("game")
+    ax.set_ylabel("energy distance")
+
+
+def _coverage(ax: Axes, run: Run) -> None:
+    total = int(run.meta["modes_total"])
+    ax.plot(run.snap_game, run.modes_covered, color=style.BLUE, lw=2, drawstyle="steps-post",
+            label="modes covered")
+    ax.set_ylim(-0.3, total + 0.3)
+    ax.set_ylabel(f"modes covered (of {total})", color=style.BLUE)
+    twin = ax.twinx()
+    twin.plot(run.snap_game, 100 * run.high_quality, color=style.VERMILLION, lw=2, ls="--",
+              label="high-quality samples (%)")
+    twin.set_ylim(-3, 103)
+    twin.set_ylabel("high-quality samples (%)", color=style.VERMILLION)
+    twin.grid(False)
+    twin.spines["right"].set_visible(True)
+    ax.set_xlim(0, run.game[-1])
+    ax.set_xlabel("game")
+    ax.set_title("Mode coverage (within 3 std of a mode)")
+    lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+    ax.legend(handles=lines, loc="lower right", fontsize=10)
+
+
+def _d_means(ax: Axes, run: Run) -> None:
+    ax.plot(run.snap_game, run.d_real_mean, "o-", ms=3, color=style.REAL, label="mean D on real")
+    ax.plot(run.snap_game, run.d_fake_mean, "^--", ms=4, color=style.FAKE, label="mean D on G(z)")
+    ax.axhline(0.5, color=style.GREY, lw=1, ls=":")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlim(0, run.game[-1])
+    ax.set_xlabel("game")
+    ax.set_ylabel("D")
+    ax.set_title("What D says about real and fake")
+    ax.legend(loc="best", fontsize=10)
+
+
+def summary_figure(run: Run, dpi: int) -> Figure:
+    fig = _new(style.SUMMARY_SIZE, dpi)
+    axes = fig.subplots(2, 3)
     state = PANELS[run.meta["data_dim"]](axes[0, 0], run)
     state.update(len(run.snap_game) - 1)
     axes[0, 0].set_title(f"Final state (game {int(run.snap_game[-1])})")
@@ -36,25 +100,13 @@ def summary_figure(run: Run, dpi: int) -> Figure:
     ref = run.meta["reference"]
     final = float(np.mean(run.objective[-10:]))
     ax.set_title("Objective V vs games")
-    ax.legend(loc="best", fontsize=11)
-    ax.text(0.98, 0.04, f"final V = {final:.3f}   |V + 2 log 2| = {abs(final - ref):.3f}",
+    ax.legend(loc="upper right", fontsize=10)
+    ax.text(0.98, 0.04, f"final V = {final:.3f}\n|V + 2 log 2| = {abs(final - ref):.3f}",
             transform=ax.transAxes, ha="right", va="bottom", fontsize=11,
             bbox=dict(boxstyle="round", fc="white", ec=style.LIGHT_GREY))
-
-    for ax, key, who, colour in ((axes[1, 0], "grad_norm_d", "Discriminator", style.DISC),
-                                 (axes[1, 1], "grad_norm_g", "Generator", style.FAKE)):
-        values = run.arrays[key]
-        ax.plot(run.game, values, color=colour, lw=1.2)
-        ax.set_yscale("log")
-        ax.set_xlim(0, run.game[-1])
-        ax.set_title(f"Gradient magnitude: {who}")
-        ax.set_xlabel("game")
-        sub = who[0]
-        ax.set_ylabel(rf"$\|\nabla_{{\theta_{sub}}} L_{sub}\|$ (log scale)")
-    lo = min(run.grad_norm_d[run.grad_norm_d > 0].min(initial=1), run.grad_norm_g[run.grad_norm_g > 0].min(initial=1))
-    hi = max(run.grad_norm_d.max(), run.grad_norm_g.max())
-    for ax in axes[1]:  # one scale for both players, so their magnitudes compare at a glance
-        ax.set_ylim(lo / 1.5, hi * 1.5)
+    _distance(axes[0, 2], run)
+    _gradients([axes[1, 0], axes[1, 1]], run)
+    (_coverage if "modes_covered" in run else _d_means)(axes[1, 2], run)
     fig.legend(loc="outside lower center", ncol=5, fontsize=11, frameon=False,
                handles=axes[0, 0].get_legend_handles_labels()[0])
     fig.suptitle(run.meta["title"], fontsize=16, fontweight="bold")
@@ -65,51 +117,74 @@ def _linthresh(eig: np.ndarray) -> float:
     mags = np.abs(eig[np.abs(eig) > 0])
     if mags.size == 0:
         return 1e-3
-    return float(np.clip(10 ** np.floor(np.log10(np.percentile(mags, 20))), 1e-4, 1.0))
+    return float(np.clip(10 ** np.floor(np.log10(np.percentile(mags, 20))), 1e-5, 1.0))
 
 
-def hessian_figure(run: Run, dpi: int) -> Figure:
-    eig = run.hessian_eigvals  # (G, P), ascending in each row: column k is the k-th smallest
-    games = run.hessian_game
-    fig = Figure(figsize=style.HESSIAN_SIZE, dpi=dpi, layout="constrained")
-    FigureCanvasAgg(fig)
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1.1])
+def _ranked(ax: Axes, games: np.ndarray, eig: np.ndarray, label: bool = True) -> None:
+    """Each column (rank) as a line, split by sign: negative solid vermillion, positive blue."""
     p = eig.shape[1]
     alpha = 1.0 if p <= 12 else max(0.15, 12 / p)
     for k in range(p):
         col = eig[:, k]
-        top.plot(games, np.where(col < 0, col, np.nan), color=style.NEGATIVE, lw=1.4, alpha=alpha,
-                 label="λ < 0" if k == 0 else None)
-        top.plot(games, np.where(col >= 0, col, np.nan), color=style.POSITIVE, lw=1.4, alpha=alpha,
-                 label="λ ≥ 0" if k == 0 else None)
-        if p <= 12:
-            top.annotate(f"λ{k + 1}", (games[-1], col[-1]), xytext=(6, 0), textcoords="offset points",
-                         va="center", fontsize=11, color=style.NEGATIVE if col[-1] < 0 else style.POSITIVE)
-    thresh = _linthresh(eig)
-    top.set_yscale("symlog", linthresh=thresh)
-    top.axhline(0, color=style.BLACK, lw=0.8)
-    top.set_ylabel(f"eigenvalue (symlog, linear within ±{thresh:g})")
-    top.set_title("Eigenvalues of the Hessian of V w.r.t. all parameters (θ_D, θ_G), ranked: λ1 smallest")
+        ax.plot(games, np.where(col < 0, col, np.nan), color=style.NEGATIVE, lw=1.4, alpha=alpha,
+                label="λ < 0" if label and k == 0 else None)
+        ax.plot(games, np.where(col >= 0, col, np.nan), color=style.POSITIVE, lw=1.4, alpha=alpha,
+                label="λ ≥ 0" if label and k == 0 else None)
+    ax.set_yscale("symlog", linthresh=_linthresh(eig))
+    ax.axhline(0, color=style.BLACK, lw=0.8)
+
+
+def hessian_figure(run: Run, dpi: int) -> Figure:
+    eig = run.hessian_eigvals  # (H, P) or (H, 2k), ascending per row
+    games = run.hessian_game
+    exact = run.meta.get("hessian_method", "exact") == "exact"
+    fig = _new(style.HESSIAN_SIZE, dpi)
+    top, blocks, bottom = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1.1] if exact else [3, 2, 0.01])
+    p = eig.shape[1]
+    params = run.meta.get("parameters", {})
+    _ranked(top, games, eig)
+    if p <= 12:
+        for k in range(p):
+            top.annotate(f"λ{k + 1}" if exact else ("min" if k == 0 else "max" if k == p - 1 else ""),
+                         (games[-1], eig[-1, k]), xytext=(6, 0), textcoords="offset points", va="center",
+                         fontsize=11, color=style.NEGATIVE if eig[-1, k] < 0 else style.POSITIVE)
+    what = (f"all {p} eigenvalues, ranked (λ1 smallest)" if exact
+            else f"the {p // 2} most negative and {p // 2} most positive eigenvalues (Lanczos)")
+    top.set_title(f"Hessian of V w.r.t. all {sum(params.values()) or p} parameters (θ_D, θ_G): {what}", fontsize=13)
+    top.set_ylabel("eigenvalue (symlog)")
     top.legend(loc="lower right", fontsize=11)
-    final = spectrum_signs(eig[-1])
-    top.text(0.01, 0.97, f"final: {final['negative']} negative, {final['positive']} positive"
-             f"{', ' + str(final['zero']) + ' ~zero' if final['zero'] else ''} → {final['kind']}",
-             transform=top.transAxes, va="top", fontsize=12,
+    final = spectrum_signs(eig[-1]) if exact else spectrum_signs([eig[-1].min(), eig[-1].max()])
+    counts = (f"{final['negative']} negative, {final['positive']} positive"
+              f"{', ' + str(final['zero']) + ' ≈0' if final['zero'] else ''} → " if exact else "extremes → ")
+    top.text(0.01, 0.97, f"final: {counts}{final['kind']}", transform=top.transAxes, va="top", fontsize=12,
              bbox=dict(boxstyle="round", fc="white", ec=style.LIGHT_GREY))
 
-    tol = 1e-6 * np.maximum(np.abs(eig).max(axis=1), 1e-12)
-    bottom.plot(games, (eig < -tol[:, None]).sum(axis=1), color=style.NEGATIVE, lw=2, drawstyle="steps-post",
-                label="# negative")
-    bottom.plot(games, (eig > tol[:, None]).sum(axis=1), color=style.POSITIVE, lw=2, ls="--",
-                drawstyle="steps-post", label="# positive")
-    near_zero = p - (eig < -tol[:, None]).sum(axis=1) - (eig > tol[:, None]).sum(axis=1)
-    if near_zero.any():
-        bottom.plot(games, near_zero, color=style.GREY, lw=1.5, ls=":", drawstyle="steps-post", label="# ≈ 0")
-    bottom.set_ylim(-0.3, p + 0.3)
-    bottom.set_yticks(sorted({0, p // 2, p}))
-    bottom.set_ylabel("count")
-    bottom.set_xlabel("game")
+    # each player's own block: near a local Nash equilibrium D's block is <= 0 and G's >= 0
+    d_max, g_min = run.hessian_eigvals_d.max(axis=1), run.hessian_eigvals_g.min(axis=1)
+    blocks.plot(games, d_max, color=style.DISC, lw=1.8, label="largest eigenvalue of D's block  (want ≤ 0)")
+    blocks.plot(games, g_min, color=style.FAKE, lw=1.8, ls="--", label="smallest eigenvalue of G's block  (want ≥ 0)")
+    blocks.set_yscale("symlog", linthresh=_linthresh(np.concatenate([d_max, g_min])))
+    blocks.axhline(0, color=style.BLACK, lw=0.8)
+    blocks.set_ylabel("eigenvalue (symlog)")
+    blocks.set_title("Each player's own block: at a local Nash equilibrium D's is negative, G's positive "
+                     "semi-definite", fontsize=12)
+    blocks.legend(loc="best", fontsize=10)
+
+    if exact:
+        tol = 1e-6 * np.maximum(np.abs(eig).max(axis=1), 1e-12)
+        neg, pos = (eig < -tol[:, None]).sum(axis=1), (eig > tol[:, None]).sum(axis=1)
+        bottom.plot(games, neg, color=style.NEGATIVE, lw=2, drawstyle="steps-post", label="# negative")
+        bottom.plot(games, pos, color=style.POSITIVE, lw=2, ls="--", drawstyle="steps-post", label="# positive")
+        if (p - neg - pos).any():
+            bottom.plot(games, p - neg - pos, color=style.GREY, lw=1.5, ls=":", drawstyle="steps-post", label="# ≈ 0")
+        bottom.set_ylim(-0.3, p + 0.3)
+        bottom.set_yticks(sorted({0, p // 2, p}))
+        bottom.set_ylabel("count")
+        bottom.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=11, frameon=False)
+    else:
+        bottom.set_visible(False)
+        blocks.tick_params(labelbottom=True)
+    (bottom if exact else blocks).set_xlabel("game")
     bottom.set_xlim(0, games[-1])
-    bottom.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=11, frameon=False)
     fig.suptitle(run.meta["title"], fontsize=16, fontweight="bold")
     return fig

@@ -31,8 +31,8 @@ NEGATIVE = VERMILLION  # negative eigenvalues (solid)
 POSITIVE = BLUE  # positive eigenvalues (dashed in counts)
 
 ANIMATION_SIZE = (8.0, 6.6)  # inches; at dpi 100: 800 x 660 pixels
-SUMMARY_SIZE = (13.0, 8.5)
-HESSIAN_SIZE = (11.0, 7.5)
+SUMMARY_SIZE = (18.0, 9.0)
+HESSIAN_SIZE = (11.0, 9.5)
 
 RC = {
     "font.size": 13,

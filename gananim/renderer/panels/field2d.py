@@ -1,0 +1,79 @@
+"""The 2D game: D's output as a heat map with its 1/2 level line, the real samples, G's
+samples split by whether they fool D (marker and colour), G's manifold (a grid in noise
+space mapped through G, for 1D and 2D noise) and arrows of the push G receives."""
+from __future__ import annotations
+
+import contourpy
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.colors import LinearSegmentedColormap
+
+from ...run import Run
+from .. import style
+
+HEAT = LinearSegmentedColormap.from_list("d_heat", ["#FFFFFF", "#C6DBEF", "#6BAED6"])
+ARROW_FRACTION = 0.08  # a typical push is drawn this long, as a fraction of the view's width
+
+
+class Field2D:
+    def __init__(self, ax: Axes, run: Run, legend: bool = False):
+        self.ax, self.run = ax, run
+        gx, gy = run.grid_x, run.grid_y
+        self.heat = ax.imshow(run.d_on_grid[0], extent=(gx[0], gx[-1], gy[0], gy[-1]), origin="lower",
+                              cmap=HEAT, vmin=0, vmax=1, interpolation="bilinear", aspect="equal", zorder=0)
+        cbar = ax.figure.colorbar(self.heat, ax=ax, shrink=0.85, pad=0.02, ticks=[0, 0.5, 1])
+        cbar.set_label("D(x)")
+        self.contour = contourpy.contour_generator(gx, gy, run.d_on_grid[0])
+        self.level = LineCollection([], colors=style.DISC, linewidths=2, linestyles=(0, (5, 3)),
+                                    label="D = 1/2", zorder=2)
+        ax.add_collection(self.level)
+        real = run.real_samples[:600]
+        ax.plot(real[:, 0], real[:, 1], "o", ms=4, color=style.REAL, mec="white", mew=0.4,
+                label="real samples", zorder=4.5)
+        self.has_manifold = "manifold" in run
+        if self.has_manifold:
+            self.manifold = LineCollection([], colors=style.BLACK, linewidths=0.8, alpha=0.55,
+                                           label="G's manifold (noise grid → G)", zorder=2)
+            ax.add_collection(self.manifold)
+        size = 6 if len(run.z_fixed) > 100 else 9
+        (self.fooled,) = ax.plot([], [], "^", ms=size, color=style.FOOLED, mec=style.BLACK, mew=0.4,
+                                 label="G(z), fools D", zorder=4)
+        (self.not_fooled,) = ax.plot([], [], "v", ms=size, color=style.NOT_FOOLED, mec=style.BLACK, mew=0.4,
+                                     label="G(z), caught by D", zorder=4)
+        push = run.g_push
+        norms = np.linalg.norm(push, axis=-1)
+        typical = np.percentile(norms[norms > 0], 90) if (norms > 0).any() else 1.0
+        width = gx[-1] - gx[0]
+        self.arrow_scale = typical / (ARROW_FRACTION * width)  # data units of push per unit of length
+        self.arrows = ax.quiver(np.zeros(len(push[0])), np.zeros(len(push[0])), np.zeros(len(push[0])),
+                                np.zeros(len(push[0])), angles="xy", scale_units="xy", scale=self.arrow_scale,
+                                color=style.BLACK, width=0.004, zorder=5, label="push on G(z)")
+        ax.set_xlim(gx[0], gx[-1])
+        ax.set_ylim(gy[0], gy[-1])
+        ax.set_xlabel("x₁")
+        ax.set_ylabel("x₂")
+        ax.grid(False)
+
+    def update(self, i: int) -> list:
+        run = self.run
+        d = run.d_on_grid[i]
+        self.heat.set_data(d)
+        self.contour = contourpy.contour_generator(run.grid_x, run.grid_y, d)
+        self.level.set_segments(self.contour.lines(0.5))
+        g = run.g_of_z[i]
+        fooled = run.fooled[i].astype(bool)
+        self.fooled.set_data(g[fooled, 0], g[fooled, 1])
+        self.not_fooled.set_data(g[~fooled, 0], g[~fooled, 1])
+        artists = [self.heat, self.level, self.fooled, self.not_fooled, self.arrows]
+        if self.has_manifold:
+            self.manifold.set_segments(list(run.manifold[i]))
+            artists.append(self.manifold)
+        push = run.g_push[i]
+        n = len(push)
+        self.arrows.set_offsets(g[:n])
+        lengths = np.linalg.norm(push, axis=1, keepdims=True)
+        cap = 2.5 * self.arrow_scale * ARROW_FRACTION * (run.grid_x[-1] - run.grid_x[0])
+        push = np.where(lengths > cap, push * cap / np.maximum(lengths, 1e-30), push)  # very long: capped
+        self.arrows.set_UVC(push[:, 0], push[:, 1])
+        return artists

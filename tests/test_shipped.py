@@ -1,0 +1,36 @@
+"""Every shipped scenario trains and renders (a short version: the full ones are the gallery)."""
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from gananim.renderer import render
+from gananim.scenario import load_scenario, parse_scenario
+from gananim.trainer import train
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def short(path: Path):
+    sc = load_scenario(path)
+    raw = sc.model_dump(mode="json")
+    raw["training"]["games"] = 12
+    raw["record"] |= {"every": 6, "hessian_every": 6, "density_samples": 400}
+    raw["render"]["dpi"] = 50
+    return parse_scenario(raw, str(path), path.stem)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_scenario_trains_and_renders(path, tmp_path):
+    sc = short(path)
+    run = train(sc)
+    written = render(run, tmp_path / sc.name)
+    assert set(written) >= {"run", "animation", "summary", "hessian", "summary.json"}
+    assert Image.open(written["animation"]).n_frames == 3
+    if sc.data.dim == 2:
+        assert run.d_on_grid.shape[1:] == (90, 90)
+        assert run.g_of_z.shape[2] == 2 and run.g_push.shape[2] == 2
+        assert ("manifold" in run) == (sc.noise.dim <= 2)
+    if hasattr(sc.data, "modes"):
+        assert run.modes_covered.shape == run.snap_game.shape
