@@ -35,8 +35,10 @@ def flat_params(*modules: nn.Module) -> torch.Tensor:
     return torch.cat([p.detach().reshape(-1) for m in modules for p in m.parameters()])
 
 
-def value_function(D: nn.Module, G: nn.Module) -> Callable[..., torch.Tensor]:
-    """V(theta, x, z, eps_real, eps_fake) with theta = [theta_D, theta_G] flat."""
+def value_function(D: nn.Module, G: nn.Module,
+                   value: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = losses.value) -> Callable[..., torch.Tensor]:
+    """V(theta, x, z, eps_real, eps_fake) with theta = [theta_D, theta_G] flat; `value` maps
+    D's outputs on real and fake to the game value (the minimax V by default)."""
     names, shapes, owners = [], [], []
     for owner, module in (("D", D), ("G", G)):
         for name, p in module.named_parameters():
@@ -50,7 +52,7 @@ def value_function(D: nn.Module, G: nn.Module) -> Callable[..., torch.Tensor]:
         d_params = {n: c.reshape(s) for n, c, s, o in zip(names, chunks, shapes, owners) if o == "D"}
         g_params = {n: c.reshape(s) for n, c, s, o in zip(names, chunks, shapes, owners) if o == "G"}
         fake = functional_call(G, g_params, (z,)) + eps_fake
-        return losses.value(functional_call(D, d_params, (x + eps_real,)), functional_call(D, d_params, (fake,)))
+        return value(functional_call(D, d_params, (x + eps_real,)), functional_call(D, d_params, (fake,)))
 
     return V
 

@@ -1,51 +1,186 @@
-"""The players' objectives: the LOSSES registry, and the game value V.
+"""The players' objectives (LOSSES), D's regularizers (REGULARIZERS) and instance noise.
 
-Every function takes discriminator *logits* l (D = sigmoid(l)) and returns a scalar
-tensor; log D = logsigmoid(l) and log(1 - D) = logsigmoid(-l) keep a confident D finite.
+A discriminator returns one raw output per row. For the probability losses (minimax,
+non_saturating) that output is a logit l and D = sigmoid(l); log D = logsigmoid(l) and
+log(1 - D) = logsigmoid(-l) keep a confident D finite. For least_squares it is a score with
+targets 0 (fake) and 1 (real); for wasserstein and hinge it is an unbounded critic f.
+
+Every Loss also names ``value``: the quantity D maximises, recorded each game as the run's
+``objective``, and its ``reference``: what that value is at the equilibrium (p_G = p_data).
 Nothing here draws pictures.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, ClassVar, Literal
 
 import torch
-from torch.nn.functional import logsigmoid
+from pydantic import BaseModel, ConfigDict, Field
+from torch.nn.functional import logsigmoid, relu
 
 Tensor = torch.Tensor
+LOG4 = 2 * math.log(2)
 
 
-def value(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
-    """The minimax game value V = E log D(x) + E log(1 - D(G(z))).
-
-    D maximises it, G minimises it; at the equilibrium (p_G = p_data, D = 1/2) V = -2 log 2.
-    """
-    return logsigmoid(real_logits).mean() + logsigmoid(-fake_logits).mean()
+def value(real: Tensor, fake: Tensor) -> Tensor:
+    """Minimax value V = E log D(x) + E log(1 - D(G(z))); -2 log 2 at the equilibrium (D = 1/2)."""
+    return logsigmoid(real).mean() + logsigmoid(-fake).mean()
 
 
-def minimax_d(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+def minimax_d(real: Tensor, fake: Tensor) -> Tensor:
     """D minimises -E log D(x) - E log(1 - D(G(z))) = -V."""
-    return -value(real_logits, fake_logits)
+    return -value(real, fake)
 
 
-def minimax_g(fake_logits: Tensor) -> Tensor:
-    """G minimises E log(1 - D(G(z))) (saturates when D confidently rejects fakes)."""
-    return logsigmoid(-fake_logits).mean()
+def minimax_g(fake: Tensor) -> Tensor:
+    """G minimises E log(1 - D(G(z))) (saturates: no gradient when D confidently rejects fakes)."""
+    return logsigmoid(-fake).mean()
 
 
-def non_saturating_g(fake_logits: Tensor) -> Tensor:
+def non_saturating_g(fake: Tensor) -> Tensor:
     """G minimises -E log D(G(z)) (Goodfellow et al. 2014's practical alternative)."""
-    return -logsigmoid(fake_logits).mean()
+    return -logsigmoid(fake).mean()
+
+
+def least_squares_d(real: Tensor, fake: Tensor) -> Tensor:
+    """LSGAN (Mao et al. 2017): D minimises 1/2 E (D(x) - 1)^2 + 1/2 E D(G(z))^2."""
+    return 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake**2).mean()
+
+
+def least_squares_g(fake: Tensor) -> Tensor:
+    """LSGAN: G minimises 1/2 E (D(G(z)) - 1)^2."""
+    return 0.5 * ((fake - 1) ** 2).mean()
+
+
+def least_squares_value(real: Tensor, fake: Tensor) -> Tensor:
+    """-(D's loss); -1/4 at the equilibrium, where the optimal D is 1/2 everywhere."""
+    return -least_squares_d(real, fake)
+
+
+def wasserstein_d(real: Tensor, fake: Tensor) -> Tensor:
+    """WGAN (Arjovsky et al. 2017): the critic minimises E f(G(z)) - E f(x)."""
+    return fake.mean() - real.mean()
+
+
+def wasserstein_g(fake: Tensor) -> Tensor:
+    """WGAN and hinge: G minimises -E f(G(z))."""
+    return -fake.mean()
+
+
+def wasserstein_value(real: Tensor, fake: Tensor) -> Tensor:
+    """E f(x) - E f(G(z)): the critic's estimate of W1 (for a 1-Lipschitz f); 0 at the equilibrium."""
+    return real.mean() - fake.mean()
+
+
+def hinge_d(real: Tensor, fake: Tensor) -> Tensor:
+    """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): E relu(1 - f(x)) + E relu(1 + f(G(z)))."""
+    return relu(1 - real).mean() + relu(1 + fake).mean()
+
+
+def hinge_value(real: Tensor, fake: Tensor) -> Tensor:
+    """-(D's loss); -2 at the equilibrium with f = 0."""
+    return -hinge_d(real, fake)
 
 
 @dataclass(frozen=True)
 class Loss:
-    d: Callable[[Tensor, Tensor], Tensor]  # (real_logits, fake_logits) -> D's loss
-    g: Callable[[Tensor], Tensor]  # fake_logits -> G's loss
-    reference: float  # where V settles at the equilibrium
+    d: Callable[[Tensor, Tensor], Tensor]  # (real outputs, fake outputs) -> D's loss
+    g: Callable[[Tensor], Tensor]  # fake outputs -> G's loss
+    value: Callable[[Tensor, Tensor], Tensor]  # what D maximises, recorded as `objective`
+    reference: float  # `value` at the equilibrium
+    reference_label: str
+    output: Literal["probability", "score", "critic"]  # what D's raw output means
+    value_label: str = "V(D, G)"
+
+    def display(self, raw: Tensor) -> Tensor:
+        """D as drawn: a probability for the logit losses, the raw score or critic otherwise."""
+        return torch.sigmoid(raw) if self.output == "probability" else raw
 
 
 LOSSES: dict[str, Loss] = {
-    "minimax": Loss(d=minimax_d, g=minimax_g, reference=-2 * torch.log(torch.tensor(2.0)).item()),
-    "non_saturating": Loss(d=minimax_d, g=non_saturating_g, reference=-2 * torch.log(torch.tensor(2.0)).item()),
+    "minimax": Loss(minimax_d, minimax_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability"),
+    "non_saturating": Loss(minimax_d, non_saturating_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability"),
+    "least_squares": Loss(least_squares_d, least_squares_g, least_squares_value, -0.25,
+                          "−1/4 (equilibrium, D = 1/2)", "score", "−(D's loss)"),
+    "wasserstein": Loss(wasserstein_d, wasserstein_g, wasserstein_value, 0.0, "0 (W1 at equilibrium)", "critic",
+                        "E f(x) − E f(G(z))"),
+    "hinge": Loss(hinge_d, wasserstein_g, hinge_value, -2.0, "−2 (equilibrium, f = 0)", "critic", "−(D's loss)"),
+}
+
+
+# --- regularizers of D -----------------------------------------------------------------
+
+
+def _input_grad_sq(D: torch.nn.Module, x: Tensor) -> Tensor:
+    """|grad_x D(x)|^2 per row, differentiable (for penalties)."""
+    x = x.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
+    return (grad**2).sum(dim=1)
+
+
+class _Regularizer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    clips: ClassVar[bool] = False
+
+    def penalty(self, D: torch.nn.Module, real: Tensor, fake: Tensor, gen: torch.Generator) -> Tensor:
+        """Added to D's loss at every D step."""
+        return real.new_zeros(())
+
+    def after_step(self, D: torch.nn.Module) -> None:
+        """Applied to D's parameters after every D step."""
+
+
+class NoRegularizer(_Regularizer):
+    kind: Literal["none"] = "none"
+
+
+class WeightClip(_Regularizer):
+    """WGAN's weight clipping: every parameter of D is clamped to [-clip, clip] after each step."""
+
+    kind: Literal["weight_clip"] = "weight_clip"
+    clip: float = Field(0.01, gt=0.0)
+    clips: ClassVar[bool] = True
+
+    def after_step(self, D: torch.nn.Module) -> None:
+        with torch.no_grad():
+            for p in D.parameters():
+                p.clamp_(-self.clip, self.clip)
+
+
+class GradientPenalty(_Regularizer):
+    """WGAN-GP (Gulrajani et al. 2017): weight * E (|grad f(x_hat)| - 1)^2 on x_hat = a x + (1 - a) G(z),
+    a ~ U(0, 1) per sample: the critic is pushed to be 1-Lipschitz between real and fake."""
+
+    kind: Literal["gradient_penalty"] = "gradient_penalty"
+    weight: float = Field(10.0, ge=0.0)
+
+    def penalty(self, D, real, fake, gen):
+        a = torch.rand(len(real), 1, generator=gen)
+        x_hat = a * real + (1 - a) * fake.detach()
+        return self.weight * ((_input_grad_sq(D, x_hat) + 1e-12).sqrt() - 1).pow(2).mean()
+
+
+class R1(_Regularizer):
+    """R1 (Mescheder et al. 2018): gamma/2 * E |grad_x D(x)|^2 at real data (D's raw output)."""
+
+    kind: Literal["r1"] = "r1"
+    gamma: float = Field(10.0, ge=0.0)
+
+    def penalty(self, D, real, fake, gen):
+        return 0.5 * self.gamma * _input_grad_sq(D, real).mean()
+
+
+class R2(_Regularizer):
+    """R2 (Mescheder et al. 2018): gamma/2 * E |grad_x D(x)|^2 at generated samples."""
+
+    kind: Literal["r2"] = "r2"
+    gamma: float = Field(10.0, ge=0.0)
+
+    def penalty(self, D, real, fake, gen):
+        return 0.5 * self.gamma * _input_grad_sq(D, fake.detach()).mean()
+
+
+REGULARIZERS: dict[str, type[_Regularizer]] = {
+    "none": NoRegularizer, "weight_clip": WeightClip, "gradient_penalty": GradientPenalty, "r1": R1, "r2": R2,
 }

@@ -8,10 +8,9 @@ renderer draws them. PROBES maps the data dimension to its probe. Nothing here d
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import torch
+from scipy.stats import wasserstein_distance
 
 from .losses import LOSSES
 from .metrics import energy_distance, mode_coverage
@@ -35,19 +34,32 @@ class _Probe:
         self.real = real_set if real_set is not None else data.sample(1000, self.gen)
         self.real_metric = _np(data.sample(DISTANCE_SAMPLES, self.gen))
         self.modes = data.modes() if hasattr(data, "modes") else None
+        self.loss = LOSSES[sc.loss]
         self.static: dict[str, np.ndarray] = {"real_samples": _np(self.real)}
         self.meta: dict = {}
         if self.modes is not None:
             self.static |= {"mode_means": self.modes[0], "mode_stds": self.modes[1]}
             self.meta["modes_total"] = len(self.modes[0])
 
+    def d(self, D, x: torch.Tensor) -> torch.Tensor:
+        """D as drawn: a probability, a least-squares score, or a critic value."""
+        return self.loss.display(D(x))
+
+    def fooled(self, D, fakes: torch.Tensor) -> np.ndarray:
+        """D(G(z)) > 1/2; for a critic (no such threshold): f(G(z)) above the mean of f on real data."""
+        if self.loss.output == "critic":
+            return (D(fakes)[:, 0] > D(self.real).mean()).numpy()
+        return (self.d(D, fakes)[:, 0] > 0.5).numpy()
+
     def common(self, G, D) -> dict[str, np.ndarray]:
         fakes = G(self.z_metric)
         out = {
-            "d_real_mean": np.float64(torch.sigmoid(D(self.real)).mean()),
-            "d_fake_mean": np.float64(torch.sigmoid(D(fakes)).mean()),
+            "d_real_mean": np.float64(self.d(D, self.real).mean()),
+            "d_fake_mean": np.float64(self.d(D, fakes).mean()),
             "energy_distance": np.float64(energy_distance(_np(fakes[:DISTANCE_SAMPLES]), self.real_metric)),
         }
+        if self.real_metric.shape[1] == 1:  # the true W1 is cheap in 1D
+            out["w1"] = np.float64(wasserstein_distance(_np(fakes[:, 0]), self.real_metric[:, 0]))
         if self.modes is not None:
             covered, quality = mode_coverage(_np(fakes), *self.modes)
             out |= {"modes_covered": np.int64(covered), "high_quality": np.float64(quality)}
@@ -84,9 +96,9 @@ class Probe1D(_Probe):
         fakes = _np(G(self.z_density)[:, 0])
         hist, _ = np.histogram(fakes, bins=self.density_edges)
         return self.common(G, D) | {
-            "d_on_grid": torch.sigmoid(D(self.x_grid))[:, 0].numpy(),
+            "d_on_grid": self.d(D, self.x_grid)[:, 0].numpy(),
             "g_of_z": g_of_z.numpy(),
-            "fooled": (torch.sigmoid(D(g_of_z))[:, 0] > 0.5).numpy(),
+            "fooled": self.fooled(D, g_of_z),
             "g_density": hist / (len(fakes) * np.diff(self.density_edges)),
         }
 
@@ -108,7 +120,6 @@ class Probe2D(_Probe):
         self.heat_points = torch.tensor(mesh, dtype=torch.float32)
         self.static |= {"grid_x": gx, "grid_y": gy, "z_fixed": _np(self.z_fixed)}
         self.manifold_z = self._manifold_noise(sc.noise)
-        self.g_loss: Callable = LOSSES[sc.loss].g
 
     def _manifold_noise(self, noise) -> torch.Tensor | None:
         """A grid in noise space: (L, M, dz) for 1D and 2D noise, None above."""
@@ -127,16 +138,16 @@ class Probe2D(_Probe):
         with torch.no_grad():
             g_of_z = G(self.z_fixed)  # (N, 2)
             out = self.common(G, D) | {
-                "d_on_grid": torch.sigmoid(D(self.heat_points)).reshape(self.heat, self.heat).numpy(),
+                "d_on_grid": self.d(D, self.heat_points).reshape(self.heat, self.heat).numpy(),
                 "g_of_z": g_of_z.numpy(),
-                "fooled": (torch.sigmoid(D(g_of_z))[:, 0] > 0.5).numpy(),
+                "fooled": self.fooled(D, g_of_z),
             }
             if self.manifold_z is not None:
                 lines, points, dz = self.manifold_z.shape
                 out["manifold"] = G(self.manifold_z.reshape(-1, dz)).reshape(lines, points, 2).numpy()
         # the push on a few fakes: minus the gradient of G's loss with respect to the sample
         x = g_of_z[: self.arrows].clone().requires_grad_(True)
-        (grad,) = torch.autograd.grad(self.g_loss(D(x)) * len(x), x)
+        (grad,) = torch.autograd.grad(self.loss.g(D(x)) * len(x), x)
         out["g_push"] = (-grad).numpy()
         return out
 

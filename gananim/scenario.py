@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .data import DISTRIBUTIONS, NOISES
 from .hessian import MAX_EXACT_PARAMS
-from .losses import LOSSES
+from .losses import LOSSES, REGULARIZERS
 from .models import PLAYERS
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
@@ -55,14 +55,18 @@ class Optimizer(OptimizerSettings):
 
 
 class InstanceNoise(_Block):
+    """Gaussian noise N(0, std^2) added to D's real and fake inputs (Sønderby et al. 2017;
+    Arjovsky & Bottou 2017)."""
+
     std: float = Field(0.0, ge=0.0)
+    anneal: Literal["none", "linear"] = "none"  # linear: std falls to 0 over the games
     # per_game: one noise vector per game, added to both the real and the fake batch at every
     # step of that game (the 2017 tutorial's noisy GAN); per_step: fresh, independent draws.
     draw: Literal["per_step", "per_game"] = "per_step"
 
-
-class Regularizer(_Block):
-    kind: Literal["none"] = "none"
+    def std_at(self, game: int, games: int) -> float:
+        """The noise std during game `game` (0-based) of `games`."""
+        return self.std * (1 - game / games) if self.anneal == "linear" else self.std
 
 
 class Training(_Block):
@@ -70,6 +74,9 @@ class Training(_Block):
     d_steps: int = Field(1, ge=1)
     g_steps: int = Field(1, ge=1)
     batch_size: int = Field(10, ge=1)
+    # alternating: D's steps, then G's steps against the updated D; simultaneous: both
+    # gradients at the same point, then both players step (needs d_steps == g_steps)
+    update: Literal["alternating", "simultaneous"] = "alternating"
 
 
 class Record(_Block):
@@ -99,7 +106,7 @@ class Scenario(_Block):
     generator: _union(PLAYERS) = Field(default_factory=lambda: PLAYERS["linear"]())
     discriminator: _union(PLAYERS) = Field(default_factory=lambda: PLAYERS["linear"]())
     loss: Literal[tuple(LOSSES)] = "minimax"  # type: ignore[valid-type]
-    regularizer: Regularizer = Field(default_factory=Regularizer)
+    regularizer: _union(REGULARIZERS) = Field(default_factory=lambda: REGULARIZERS["none"]())
     instance_noise: InstanceNoise = Field(default_factory=InstanceNoise)
     optimizer: Optimizer = Field(default_factory=Optimizer)
     training: Training = Field(default_factory=Training)
@@ -111,6 +118,10 @@ class Scenario(_Block):
         n = getattr(self.data, "samples", None)
         if n is not None and self.training.batch_size > n:
             raise _KeyError("training.batch_size", f"must be <= data.samples ({n})", self.training.batch_size)
+        tr = self.training
+        if tr.update == "simultaneous" and tr.d_steps != tr.g_steps:
+            raise _KeyError("training.update", f"'simultaneous' needs d_steps == g_steps "
+                            f"(got d_steps={tr.d_steps}, g_steps={tr.g_steps})", tr.update)
         if self.record.hessian and self.record.hessian_every is None:
             exact = self.parameter_count() <= MAX_EXACT_PARAMS
             self.record.hessian_every = 1 if exact else self.record.every

@@ -28,9 +28,12 @@ OPTIMIZERS: dict[str, Callable[[list[torch.Tensor], OptimizerSettings], torch.op
 }
 
 
-def _step(opt: torch.optim.Optimizer, params: list[torch.Tensor], loss: torch.Tensor) -> float:
-    """One optimiser step on `params` only; returns the gradient norm."""
-    grads = torch.autograd.grad(loss, params)
+def _grads(loss: torch.Tensor, params: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    return torch.autograd.grad(loss, params)
+
+
+def _apply(opt: torch.optim.Optimizer, params: list[torch.Tensor], grads: tuple[torch.Tensor, ...]) -> float:
+    """One optimiser step on `params` with `grads`; returns the gradient norm."""
     for p, g in zip(params, grads):
         p.grad = g
     opt.step()
@@ -49,7 +52,7 @@ def train(sc: Scenario, progress: Optional[Progress] = None) -> Run:
 
 def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
     gen = torch.Generator().manual_seed(sc.seed)
-    data, noise, tr, rec = sc.data, sc.noise, sc.training, sc.record
+    data, noise, tr, rec, reg = sc.data, sc.noise, sc.training, sc.record, sc.regularizer
     loss = losses.LOSSES[sc.loss]
     n_real = getattr(data, "samples", None)
     real_set = data.sample(n_real, gen) if n_real else None
@@ -59,8 +62,7 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
     opt_d = OPTIMIZERS[sc.optimizer.for_player("discriminator").kind](d_params, sc.optimizer.for_player("discriminator"))
     opt_g = OPTIMIZERS[sc.optimizer.for_player("generator").kind](g_params, sc.optimizer.for_player("generator"))
     probe = PROBES[data.dim](sc, real_set, seed=sc.seed + 1_000_003)
-
-    B, std = tr.batch_size, sc.instance_noise.std
+    B, n = tr.batch_size, tr.games
     per_game = sc.instance_noise.draw == "per_game"
 
     def real_batch() -> torch.Tensor:
@@ -70,34 +72,54 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
             return real_set
         return real_set[torch.randperm(n_real, generator=gen)[:B]]
 
-    def inst_noise() -> torch.Tensor:
+    def inst_noise(std: float) -> torch.Tensor:
         return std * torch.randn(B, data.dim, generator=gen) if std > 0 else torch.zeros(B, data.dim)
 
-    n = tr.games
-    per_game_rows = {k: np.empty(n) for k in ("objective", "d_loss", "g_loss", "grad_norm_d", "grad_norm_g")}
+    def d_loss_at(x, z, eps_r, eps_f) -> torch.Tensor:
+        with torch.no_grad():
+            fake = G(z) + eps_f
+        real = x + eps_r
+        return loss.d(D(real), D(fake)) + reg.penalty(D, real, fake, gen)
+
+    def g_loss_at(z, eps_f) -> torch.Tensor:
+        return loss.g(D(G(z) + eps_f))
+
+    rows = {k: np.empty(n) for k in ("objective", "d_loss", "g_loss", "grad_norm_d", "grad_norm_g")}
     snaps: list[dict[str, np.ndarray]] = [probe(G, D)]
     snap_game = [0]
-    points: list[tuple[torch.Tensor, ...]] = []
+    points: list[tuple] = []
 
     for game in range(n):
-        eps = inst_noise() if per_game else None
-        for _ in range(tr.d_steps):
-            x, z = real_batch(), noise.sample(B, gen)
-            eps_r, eps_f = (eps, eps) if per_game else (inst_noise(), inst_noise())
-            with torch.no_grad():
-                fake = G(z) + eps_f
-            d_loss = loss.d(D(x + eps_r), D(fake))
-            gn_d = _step(opt_d, d_params, d_loss)
-        for _ in range(tr.g_steps):
-            z = noise.sample(B, gen)
-            eps_f = eps if per_game else inst_noise()
-            g_loss = loss.g(D(G(z) + eps_f))
-            gn_g = _step(opt_g, g_params, g_loss)
+        std = sc.instance_noise.std_at(game, n)
+        eps = inst_noise(std) if per_game else None
+
+        def noise_pair():
+            return (eps, eps) if per_game else (inst_noise(std), inst_noise(std))
+
+        if tr.update == "alternating":
+            for _ in range(tr.d_steps):
+                x, z = real_batch(), noise.sample(B, gen)
+                eps_r, eps_f = noise_pair()
+                d_loss = d_loss_at(x, z, eps_r, eps_f)
+                gn_d = _apply(opt_d, d_params, _grads(d_loss, d_params))
+                reg.after_step(D)
+            for _ in range(tr.g_steps):
+                z = noise.sample(B, gen)
+                eps_f = eps if per_game else inst_noise(std)
+                g_loss = g_loss_at(z, eps_f)
+                gn_g = _apply(opt_g, g_params, _grads(g_loss, g_params))
+        else:  # simultaneous: both gradients at the same point (same batch), then both steps
+            for _ in range(tr.d_steps):
+                x, z = real_batch(), noise.sample(B, gen)
+                eps_r, eps_f = noise_pair()
+                d_loss, g_loss = d_loss_at(x, z, eps_r, eps_f), g_loss_at(z, eps_f)
+                grads_d, grads_g = _grads(d_loss, d_params), _grads(g_loss, g_params)
+                gn_d, gn_g = _apply(opt_d, d_params, grads_d), _apply(opt_g, g_params, grads_g)
+                reg.after_step(D)
         with torch.no_grad():
-            v = losses.value(D(x + eps_r), D(G(z) + eps_f))
-        row = per_game_rows
-        row["objective"][game], row["d_loss"][game], row["g_loss"][game] = float(v), d_loss.item(), g_loss.item()
-        row["grad_norm_d"][game], row["grad_norm_g"][game] = gn_d, gn_g
+            v = loss.value(D(x + eps_r), D(G(z) + eps_f))
+        rows["objective"][game], rows["d_loss"][game], rows["g_loss"][game] = float(v), d_loss.item(), g_loss.item()
+        rows["grad_norm_d"][game], rows["grad_norm_g"][game] = gn_d, gn_g
         if rec.hessian and ((game + 1) % rec.hessian_every == 0 or game == 0):
             points.append((game + 1, hessian.flat_params(D, G), x, z, eps_r, eps_f))
         if (game + 1) % rec.every == 0 or game + 1 == n:
@@ -106,14 +128,14 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
         if progress is not None:
             progress(game + 1, n)
 
-    arrays: dict[str, np.ndarray] = {"game": np.arange(1, n + 1), **per_game_rows, "snap_game": np.array(snap_game)}
+    arrays: dict[str, np.ndarray] = {"game": np.arange(1, n + 1), **rows, "snap_game": np.array(snap_game)}
     arrays |= probe.static
     arrays |= {k: np.stack([s[k] for s in snaps]) for k in snaps[0]}
     meta = _meta(sc, loss) | probe.meta
     if rec.hessian:
         games, *stacked = zip(*points)
         method, full, d_block, g_block = hessian.spectra(
-            hessian.value_function(D, G), *(torch.stack(col) for col in stacked),
+            hessian.value_function(D, G, loss.value), *(torch.stack(col) for col in stacked),
             p_d=sum(p.numel() for p in d_params), k=rec.hessian_k)
         arrays |= {"hessian_game": np.array(games), "hessian_eigvals": full,
                    "hessian_eigvals_d": d_block, "hessian_eigvals_g": g_block}
@@ -131,6 +153,9 @@ def _meta(sc: Scenario, loss: losses.Loss) -> dict:
         "seed": sc.seed,
         "scenario": sc.model_dump(mode="json"),
         "reference": loss.reference,
+        "reference_label": loss.reference_label,
+        "d_output": loss.output,
+        "value_label": loss.value_label,
         "data_dim": sc.data.dim,
         "noise_dim": sc.noise.dim,
         "versions": {"gananim": __version__, "torch": torch.__version__, "numpy": np.__version__,

@@ -71,3 +71,29 @@ def test_mlp_players_run_the_same_game(name):
     assert np.isfinite(run.objective).all()
     assert run.hessian_eigvals.shape[1] == 2 * (16 + 16 + 16 + 1)
     assert abs(h["final_objective"] - REF) < 0.1
+
+
+def test_non_saturating_generator_keeps_learning_against_a_strong_discriminator():
+    sat_run, sat = shipped("saturating_strong_discr")
+    ns_run, ns = shipped("nonsaturating_strong_discr")
+    assert sat["reached_reference_at_game"] is None and abs(sat["final_objective"]) < 0.05
+    assert ns["reached_reference_at_game"] is not None and abs(ns["final_objective"] - REF) < 0.05
+    assert sat_run.g_of_z[-1].mean() < 2.0 < 4.0 < ns_run.g_of_z[-1].mean()
+    # over the first 50 games (both facing a confident D) G's gradient is much larger
+    assert np.median(ns_run.grad_norm_g[:50]) > 5 * np.median(sat_run.grad_norm_g[:50])
+
+
+def test_instance_noise_pair():
+    const_run, const = shipped("noisy_constant")
+    anneal_run, anneal = shipped("noisy_annealed")
+    for h in (const, anneal):
+        assert abs(h["final_objective"] - REF) < 0.05  # both rescue the strong-D game
+    assert 3.0 < anneal_run.g_of_z[-1].mean() < 7.0
+
+
+def test_wgan_critic_estimate_tracks_the_true_w1():
+    run, h = shipped("wgan_gp_1d")
+    assert run.meta["d_output"] == "critic"
+    estimate = run.objective[run.snap_game[1:] - 1]  # the critic's estimate at the snapshot games
+    assert np.corrcoef(estimate, run.w1[1:])[0, 1] > 0.9
+    assert run.w1.min() < 0.3 * run.w1[0]  # G closes most of the distance to the data

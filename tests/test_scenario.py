@@ -74,7 +74,11 @@ BAD = [
     ({"data": {"kind": "gaussian", "std": -1}}, "data.std: must be greater than or equal to 0 (got -1)"),
     ({"data": {"kind": "gaussian"}, "training": {"d_steps": 0}}, "training.d_steps: must be greater than or equal to 1 (got 0)"),
     ({"data": {"kind": "gaussian"}, "optimizer": {"lr": 0}}, "optimizer.lr: must be greater than 0 (got 0)"),
-    ({"data": {"kind": "gaussian"}, "loss": "wgan"}, "loss: must be 'minimax' or 'non_saturating' (got 'wgan')"),
+    ({"data": {"kind": "gaussian"}, "loss": "wgan"}, "loss: must be 'minimax', 'non_saturating', 'least_squares', 'wasserstein' or 'hinge' (got 'wgan')"),
+    ({"data": {"kind": "gaussian"}, "regularizer": {"kind": "weight_clip", "clip": 0}}, "regularizer.clip: must be greater than 0 (got 0)"),
+    ({"data": {"kind": "gaussian"}, "regularizer": {"kind": "r3"}}, "regularizer.kind: must be one of 'none', 'weight_clip', 'gradient_penalty', 'r1', 'r2' (got 'r3')"),
+    ({"data": {"kind": "gaussian"}, "instance_noise": {"anneal": "cosine"}}, "instance_noise.anneal: must be 'none' or 'linear' (got 'cosine')"),
+    ({"data": {"kind": "gaussian"}, "training": {"update": "simultaneous", "d_steps": 5}}, "training.update: 'simultaneous' needs d_steps == g_steps (got d_steps=5, g_steps=1)"),
     ({"data": {"kind": "gaussian"}, "generator": {"kind": "mlp", "hidden": [8, 0]}}, "generator.hidden[1]: must be greater than or equal to 1 (got 0)"),
     ({"data": {"kind": "gaussian"}, "generator": {"kind": "mlp", "activaton": "relu"}}, "generator.activaton: unknown key"),
     ({"data": {"kind": "gaussian"}, "noise": {"kind": "uniform", "low": 2}}, "noise.high: must be > low (2.0) (got 1.0)"),
@@ -157,5 +161,5 @@ def test_cli_render_bad_file_writes_nothing(tmp_path):
     res = run_cli("render", str(good), str(bad), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert res.returncode == 2
     assert len(res.stderr.strip().splitlines()) == 1
-    assert "bad.yaml: loss: must be 'minimax' or 'non_saturating' (got 'wgan')" in res.stderr
+    assert "bad.yaml: loss: must be 'minimax', 'non_saturating', 'least_squares', 'wasserstein' or 'hinge' (got 'wgan')" in res.stderr
     assert not (tmp_path / "out").exists()

@@ -72,9 +72,15 @@ def test_fresh_data_and_mlp_players_and_optimizers_train():
     assert np.isfinite(r.objective).all()
 
 
-def test_one_game_is_the_tutorials_sgd_update_by_hand():
-    """Replay one game of the tutorial's setting with hand-written gradients (numpy)."""
-    sc = parse_scenario(tiny(training={"games": 1, "d_steps": 1, "g_steps": 1}, record={"hessian": False}))
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_one_game_is_the_sgd_update_by_hand(update):
+    """Replay one game of the tutorial's setting with hand-written gradients (numpy).
+
+    alternating: D steps on batch z1, then G draws z2 and steps against the *updated* D.
+    simultaneous: one batch z; both gradients at the *same* (old) point; then both step.
+    """
+    sc = parse_scenario(tiny(training={"games": 1, "d_steps": 1, "g_steps": 1, "update": update},
+                             record={"hessian": False}))
     r = train(sc)
     gen = torch.Generator().manual_seed(sc.seed)  # the trainer's draw order: data, G, D, then batches
     x = sc.data.sample(10, gen).double().numpy()[:, 0]
@@ -90,12 +96,20 @@ def test_one_game_is_the_tutorials_sgd_update_by_hand():
     grad_w = np.mean(-(1 - dr) * x) + np.mean(df * f)
     grad_b = np.mean(-(1 - dr)) + np.mean(df)
     assert r.grad_norm_d[0] == pytest.approx(math.hypot(grad_w, grad_b), rel=1e-4)
-    dw, db = dw - 0.1 * grad_w, db - 0.1 * grad_b
+    new_dw, new_db = dw - 0.1 * grad_w, db - 0.1 * grad_b
+    if update == "alternating":  # G sees a fresh batch and the updated D
+        z = sc.noise.sample(10, gen).double().numpy()[:, 0]
+        dw, db = new_dw, new_db
     # G minimises mean log(1 - s(dw (gw z + gb) + db))
-    z = sc.noise.sample(10, gen).double().numpy()[:, 0]
     df = sig(dw * (gw * z + gb) + db)
     g_grad_w, g_grad_b = np.mean(-df * dw * z), np.mean(-df * dw)
     assert r.grad_norm_g[0] == pytest.approx(math.hypot(g_grad_w, g_grad_b), rel=1e-4)
     gw, gb = gw - 0.1 * g_grad_w, gb - 0.1 * g_grad_b
+    dw, db = new_dw, new_db
     v = np.mean(np.log(sig(dw * x + db))) + np.mean(np.log(1 - sig(dw * (gw * z + gb) + db)))
     assert r.objective[0] == pytest.approx(v, rel=1e-5)
+
+
+def test_alternating_and_simultaneous_differ():
+    runs = [train(parse_scenario(tiny(training={"games": 5, "d_steps": 1, "update": u}))) for u in ("alternating", "simultaneous")]
+    assert not np.allclose(runs[0].grad_norm_g, runs[1].grad_norm_g)

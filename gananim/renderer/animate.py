@@ -31,7 +31,7 @@ def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]
     main = PANELS[run.meta["data_dim"]](fig.add_subplot(grid[0]), run)
     strip = ObjectiveStrip(fig.add_subplot(grid[1]), run)
     fig.suptitle(textwrap.fill(run.meta["title"], TITLE_CHARS), fontsize=15, fontweight="bold", x=0.02, ha="left")
-    handles = main.ax.get_legend_handles_labels()[0]
+    handles = main.handles()
     fig.legend(loc="outside lower center", ncol=5 if len(handles) > 6 else 3, fontsize=10, frameon=False, handlelength=1.6,
                columnspacing=1.2, handles=handles)
     counter = fig.text(0.98, 0.985, "", ha="right", va="top", fontsize=15, fontweight="bold")

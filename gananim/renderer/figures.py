@@ -99,16 +99,16 @@ def summary_figure(run: Run, dpi: int) -> Figure:
     draw_objective(ax, run)
     ref = run.meta["reference"]
     final = float(np.mean(run.objective[-10:]))
-    ax.set_title("Objective V vs games")
+    ax.set_title("Objective vs games")
     ax.legend(loc="upper right", fontsize=10)
-    ax.text(0.98, 0.04, f"final V = {final:.3f}\n|V + 2 log 2| = {abs(final - ref):.3f}",
+    ax.text(0.98, 0.04, f"final = {final:.3f}\n|final − reference| = {abs(final - ref):.3f}",
             transform=ax.transAxes, ha="right", va="bottom", fontsize=11,
             bbox=dict(boxstyle="round", fc="white", ec=style.LIGHT_GREY))
     _distance(axes[0, 2], run)
     _gradients([axes[1, 0], axes[1, 1]], run)
     (_coverage if "modes_covered" in run else _d_means)(axes[1, 2], run)
     fig.legend(loc="outside lower center", ncol=5, fontsize=11, frameon=False,
-               handles=axes[0, 0].get_legend_handles_labels()[0])
+               handles=state.handles())
     fig.suptitle(run.meta["title"], fontsize=16, fontweight="bold")
     return fig
 

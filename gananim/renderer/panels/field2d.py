@@ -13,6 +13,7 @@ from ...run import Run
 from .. import style
 
 HEAT = LinearSegmentedColormap.from_list("d_heat", ["#FFFFFF", "#C6DBEF", "#6BAED6"])
+CRITIC = LinearSegmentedColormap.from_list("critic", ["#F4A582", "#FFFFFF", "#6BAED6"])  # low / 0 / high
 ARROW_FRACTION = 0.08  # a typical push is drawn this long, as a fraction of the view's width
 
 
@@ -20,13 +21,18 @@ class Field2D:
     def __init__(self, ax: Axes, run: Run, legend: bool = False):
         self.ax, self.run = ax, run
         gx, gy = run.grid_x, run.grid_y
+        self.critic = run.meta.get("d_output") == "critic"
+        if self.critic:  # critic values on their own symmetric scale, no 1/2 level
+            top = float(np.percentile(np.abs(run.d_on_grid), 99)) or 1.0
+            cmap, vmin, vmax, ticks, label = CRITIC, -top, top, None, "critic f(x)"
+        else:
+            cmap, vmin, vmax, ticks, label = HEAT, 0, 1, [0, 0.5, 1], "D(x)"
         self.heat = ax.imshow(run.d_on_grid[0], extent=(gx[0], gx[-1], gy[0], gy[-1]), origin="lower",
-                              cmap=HEAT, vmin=0, vmax=1, interpolation="bilinear", aspect="equal", zorder=0)
-        cbar = ax.figure.colorbar(self.heat, ax=ax, shrink=0.85, pad=0.02, ticks=[0, 0.5, 1])
-        cbar.set_label("D(x)")
-        self.contour = contourpy.contour_generator(gx, gy, run.d_on_grid[0])
+                              cmap=cmap, vmin=vmin, vmax=vmax, interpolation="bilinear", aspect="equal", zorder=0)
+        cbar = ax.figure.colorbar(self.heat, ax=ax, shrink=0.85, pad=0.02, ticks=ticks)
+        cbar.set_label(label)
         self.level = LineCollection([], colors=style.DISC, linewidths=2, linestyles=(0, (5, 3)),
-                                    label="D = 1/2", zorder=2)
+                                    label=None if self.critic else "D = 1/2", zorder=2)
         ax.add_collection(self.level)
         real = run.real_samples[:600]
         ax.plot(real[:, 0], real[:, 1], "o", ms=4, color=style.REAL, mec="white", mew=0.4,
@@ -38,9 +44,9 @@ class Field2D:
             ax.add_collection(self.manifold)
         size = 6 if len(run.z_fixed) > 100 else 9
         (self.fooled,) = ax.plot([], [], "^", ms=size, color=style.FOOLED, mec=style.BLACK, mew=0.4,
-                                 label="G(z), fools D", zorder=4)
+                                 label="G(z), f above real mean" if self.critic else "G(z), fools D", zorder=4)
         (self.not_fooled,) = ax.plot([], [], "v", ms=size, color=style.NOT_FOOLED, mec=style.BLACK, mew=0.4,
-                                     label="G(z), caught by D", zorder=4)
+                                     label="G(z), f below real mean" if self.critic else "G(z), caught by D", zorder=4)
         push = run.g_push
         norms = np.linalg.norm(push, axis=-1)
         typical = np.percentile(norms[norms > 0], 90) if (norms > 0).any() else 1.0
@@ -55,12 +61,15 @@ class Field2D:
         ax.set_ylabel("x₂")
         ax.grid(False)
 
+    def handles(self) -> list:
+        return self.ax.get_legend_handles_labels()[0]
+
     def update(self, i: int) -> list:
         run = self.run
         d = run.d_on_grid[i]
         self.heat.set_data(d)
-        self.contour = contourpy.contour_generator(run.grid_x, run.grid_y, d)
-        self.level.set_segments(self.contour.lines(0.5))
+        if not self.critic:
+            self.level.set_segments(contourpy.contour_generator(run.grid_x, run.grid_y, d).lines(0.5))
         g = run.g_of_z[i]
         fooled = run.fooled[i].astype(bool)
         self.fooled.set_data(g[fooled, 0], g[fooled, 1])

@@ -24,7 +24,9 @@ class Mapping1D:
         ax.set_xlabel("x  (data)  ·  z  (noise, same axis)")
         ax.grid(axis="y", visible=False)
         ax.axhline(0, color=style.BLACK, lw=1, zorder=1)
-        ax.axhline(0.5, color=style.DISC, lw=1.2, ls=(0, (5, 4)), alpha=0.8, label="D = 1/2", zorder=1)
+        self.critic = run.meta.get("d_output") == "critic"
+        if not self.critic:  # a critic has no 1/2 level: its values get their own axis
+            ax.axhline(0.5, color=style.DISC, lw=1.2, ls=(0, (5, 4)), alpha=0.8, label="D = 1/2", zorder=1)
         ax.plot(x, run.real_pdf, color=style.REAL, lw=2, label="real density", zorder=3)
         real = run.real_samples[:, 0]
         if len(real) <= 200:
@@ -43,13 +45,30 @@ class Mapping1D:
         edges = run.density_edges
         self.density = ax.stairs(np.zeros(len(edges) - 1), edges, baseline=0, fill=True,
                                  color=style.FAKE, alpha=0.22, label="G density", zorder=2)
-        (self.d_curve,) = ax.plot([], [], color=style.DISC, lw=2.5, label="D(x)", zorder=4)
+        d_ax = ax
+        if self.critic:
+            d_ax = ax.twinx()
+            d_ax.spines["right"].set_visible(True)
+            d_ax.grid(False)
+            lo, hi = float(run.d_on_grid.min()), float(run.d_on_grid.max())
+            pad = 0.08 * (hi - lo or 1.0)
+            d_ax.set_ylim(lo - pad, hi + pad)
+            d_ax.set_ylabel("critic f(x)", color=style.DISC)
+            d_ax.tick_params(axis="y", colors=style.DISC)
+            ax.set_ylabel("density")
+        (self.d_curve,) = d_ax.plot([], [], color=style.DISC, lw=2.5, label="critic f(x)" if self.critic else "D(x)",
+                                    zorder=4)
+        self.axes = [ax] + ([d_ax] if self.critic else [])
         (self.fooled,) = ax.plot([], [], "^", ms=10, color=style.FOOLED, mec=style.BLACK, mew=0.7,
-                                 label="G(z), fools D", zorder=6)
+                                 label="G(z), fools D" if not self.critic else "G(z), f above real mean", zorder=6)
         (self.not_fooled,) = ax.plot([], [], "v", ms=10, color=style.NOT_FOOLED, mec=style.BLACK, mew=0.7,
-                                     label="G(z), caught by D", zorder=6)
+                                     label="G(z), caught by D" if not self.critic else "G(z), f below real mean", zorder=6)
         if legend:
             ax.legend(loc="upper left", ncol=2, fontsize=10, framealpha=0.92, borderaxespad=0.3)
+
+    def handles(self) -> list:
+        """Legend handles of every artist with a label (both y axes)."""
+        return [h for a in self.axes for h in a.get_legend_handles_labels()[0]]
 
     def update(self, i: int) -> list:
         run = self.run

@@ -1,4 +1,6 @@
-"""The objective V over games, with the loss's equilibrium reference (-2 log 2)."""
+"""The value D maximises over games (V for the minimax losses), with the loss's equilibrium
+reference (-2 log 2 for minimax and non-saturating) and, for a Wasserstein critic on 1D
+data, the true W1 between G's samples and the data."""
 from __future__ import annotations
 
 from matplotlib.axes import Axes
@@ -8,17 +10,26 @@ from ...run import Run
 from .. import style
 
 
+def true_w1(run: Run) -> bool:
+    """Draw the true W1 next to the critic's estimate (Wasserstein loss, 1D data)."""
+    return run.scenario["loss"] == "wasserstein" and "w1" in run
+
+
 def draw_objective(ax: Axes, run: Run, **line) -> None:
-    """Static: V per game and the reference line, labelled."""
+    """Static: the objective per game, the reference line and (WGAN, 1D) the true W1."""
     ref = run.meta["reference"]
-    ax.plot(run.game, run.objective, **({"color": style.BLACK, "lw": 1.2} | line))
-    ax.axhline(ref, color=style.REFERENCE, lw=1.8, ls="--", label="−2 log 2 (equilibrium)")
+    label = "critic's estimate of W1" if run.scenario["loss"] == "wasserstein" else None
+    ax.plot(run.game, run.objective, **({"color": style.BLACK, "lw": 1.2, "label": label} | line))
+    ax.axhline(ref, color=style.REFERENCE, lw=1.8, ls="--", label=run.meta["reference_label"])
     lo, hi = min(run.objective.min(), ref), max(run.objective.max(), ref)
+    if true_w1(run):
+        ax.plot(run.snap_game, run.w1, "s", ms=4, color=style.BLUE, label="true W1 (scipy, 1D)", zorder=4)
+        lo, hi = min(lo, run.w1.min()), max(hi, run.w1.max())
     pad = 0.08 * (hi - lo or 1.0)
     ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlim(0, run.game[-1])
     ax.set_xlabel("game")
-    ax.set_ylabel("V(D, G)")
+    ax.set_ylabel(run.meta["value_label"])
 
 
 class ObjectiveStrip:
