@@ -1,13 +1,18 @@
-"""The command line: argument handling only; the work is in scenario/trainer/renderer."""
+"""The command line: argument handling only; the work is in build, renderer and gallery."""
 from __future__ import annotations
 
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import click
 
 from . import __version__
+
+VIDEO_OPTION = click.option("--format", "video", type=click.Choice(["gif", "mp4", "both"]), default="gif",
+                            show_default=True, help="The animation as GIF, MP4 (needs gananim[video]) or both.")
 
 
 def _fail(message: str) -> None:
@@ -15,13 +20,32 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def _load_all(files: tuple[str, ...]):
+def _load_all(files):
     from .scenario import ScenarioError, load_scenario
 
     try:
         return [load_scenario(f) for f in files]
     except ScenarioError as exc:
         _fail(str(exc))
+
+
+def _check_video(video: str) -> None:
+    from .renderer import VideoUnavailable
+    from .renderer.animate import check_video
+
+    if video != "gif":
+        try:
+            check_video()
+        except VideoUnavailable as exc:
+            _fail(str(exc))
+
+
+def _unique_names(scenarios, files) -> None:
+    seen: dict[str, str] = {}
+    for sc, f in zip(scenarios, files):
+        if sc.name in seen:
+            _fail(f"{f}: two scenarios would render into the same folder {sc.name!r} (also {seen[sc.name]})")
+        seen[sc.name] = str(f)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,22 +66,103 @@ def validate(files: tuple[str, ...]) -> None:
 @click.argument("files", nargs=-1, required=True)
 @click.option("--out", "out", default="gallery", show_default=True, type=click.Path(file_okay=False),
               help="Folder that receives one sub-folder per scenario (the file's stem).")
+@VIDEO_OPTION
+@click.option("--force", is_flag=True, help="Retrain and re-render even when the cached run and figures are current.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def render(files: tuple[str, ...], out: str, quiet: bool) -> None:
+def render(files: tuple[str, ...], out: str, video: str, force: bool, quiet: bool) -> None:
     """Train and render scenario FILES into OUT/<file stem>/."""
+    from .build import build
+
+    _unique_names(_load_all(files), files)  # every file is checked before anything is trained or written
+    _check_video(video)
+    for f in files:
+        built = build(f, out, force=force, video=video, quiet=quiet)
+        if not quiet:
+            how = "trained" if built.trained else "cached run"
+            click.echo(f"{built.name}: {built.folder} ({how}, {built.seconds:.1f}s)", err=True)
+
+
+def _build_one(args: tuple) -> "object":
+    from .build import build
+
+    path, out, force, video = args
+    return build(path, out, force=force, video=video, quiet=True)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", "out", default="gallery", show_default=True, type=click.Path(file_okay=False))
+@click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Scenarios rendered in parallel (processes).")
+@VIDEO_OPTION
+@click.option("--force", is_flag=True, help="Retrain and re-render every scenario.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet: bool) -> None:
+    """Render every scenario under DIRECTORY into OUT/ with OUT/index.html and OUT/gallery.md."""
+    from .gallery import write_pages
     from .progress import Bar
-    from .renderer import render as render_run
+
+    files = sorted(Path(directory).rglob("*.yaml"), key=lambda p: (p.name, str(p)))
+    if not files:
+        _fail(f"{directory}: no scenario files (*.yaml) found")
+    scenarios = _load_all(files)
+    _unique_names(scenarios, files)
+    _check_video(video)
+    start = time.perf_counter()
+    bar = Bar("gallery", "scenarios", enabled=not quiet)
+    bar(0, len(files))
+    tasks = [(str(f), out, force, video) for f in files]
+    built = []
+    if jobs == 1:
+        for task in tasks:
+            built.append(_build_one(task))
+            bar(len(built), len(files))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            for result in pool.map(_build_one, tasks):
+                built.append(result)
+                bar(len(built), len(files))
+    bar.close()
+    names = [sc.name for sc in scenarios]
+    write_pages(out, names, {sc.name: sc.description for sc in scenarios})
+    if not quiet:
+        trained = sum(b.trained for b in built)
+        rendered = sum(b.rendered for b in built)
+        click.echo(f"gallery: {len(built)} scenarios ({trained} trained, {rendered} rendered, the rest from cache) "
+                   f"in {time.perf_counter() - start:.1f}s -> {Path(out) / 'index.html'}", err=True)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--out", "out", default="gallery/compare", show_default=True, type=click.Path(file_okay=False))
+@VIDEO_OPTION
+@click.option("--fps", default=8, show_default=True, type=click.IntRange(1, 50))
+@click.option("--force", is_flag=True, help="Retrain even when cached runs are current.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def compare(files: tuple[str, ...], out: str, video: str, fps: int, force: bool, quiet: bool) -> None:
+    """Render scenario FILES side by side in one animation, frames aligned by game: OUT/compare.gif."""
+    from .build import cached_run
+    from .progress import Bar
+    from .renderer.compare import render_compare
     from .trainer import train
 
-    scenarios = _load_all(files)  # every file is checked before anything is trained or written
+    scenarios = _load_all(files)
+    if len(scenarios) < 2:
+        _fail("compare needs at least two scenario files")
+    _unique_names(scenarios, files)
+    _check_video(video)
+    runs = []
     for sc in scenarios:
-        start = time.perf_counter()
-        bar = Bar(f"{sc.name}: training", "games", enabled=not quiet)
-        run = train(sc, progress=bar)
-        bar.close()
-        bar = Bar(f"{sc.name}: rendering", "frames", enabled=not quiet)
-        written = render_run(run, Path(out) / sc.name, progress=bar)
-        bar.close()
-        if not quiet:
-            click.echo(f"{sc.name}: {len(written)} files in {Path(out) / sc.name} "
-                       f"({time.perf_counter() - start:.1f}s)", err=True)
+        folder = Path(out) / sc.name
+        run = None if force else cached_run(sc, folder)
+        if run is None:
+            bar = Bar(f"{sc.name}: training", "games", enabled=not quiet)
+            run = train(sc, progress=bar)
+            bar.close()
+            run.save(folder / "run.npz")
+        runs.append(run)
+    bar = Bar("compare: rendering", "frames", enabled=not quiet)
+    written = render_compare(runs, out, video=video, fps=fps, progress=bar)
+    bar.close()
+    if not quiet:
+        click.echo(f"compare: {', '.join(str(p) for p in written)}", err=True)

@@ -94,6 +94,7 @@ class Record(_Block):
 class Render(_Block):
     outputs: Optional[list[Literal[OUTPUTS]]] = None  # type: ignore[valid-type]
     fps: int = Field(8, ge=1, le=50)
+    formats: list[Literal["png", "pdf", "svg"]] = Field(default_factory=lambda: ["png"], min_length=1)  # static figures
     dpi: int = Field(100, ge=50, le=300)
 
 

@@ -145,7 +145,10 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
 
 
 def _meta(sc: Scenario, loss: losses.Loss) -> dict:
+    from .build import train_key
+
     return {
+        "train_key": train_key(sc),
         "format": FORMAT,
         "name": sc.name,
         "title": sc.display_title(),

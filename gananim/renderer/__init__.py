@@ -1,7 +1,9 @@
 """render(run, out): draw a Run into a folder. Reads only the Run: no torch, no training.
 
 OUTPUTS maps a name of ``render.outputs`` to the function that writes it; summary.json and
-run.npz are always written. Every file is written atomically.
+run.npz are always written. The animation is a GIF, an MP4 or both (``video``); the static
+figures are PNG plus the PDF/SVG that ``render.formats`` asks for. Every file is written
+atomically.
 """
 from __future__ import annotations
 
@@ -13,40 +15,69 @@ from ..fileio import atomic_open
 from ..metrics import headline
 from ..run import Run
 from . import style
-from .animate import Progress, render_frames, write_gif
+from .animate import VIDEO_HINT, Progress, VideoUnavailable, check_video, render_frames, write_gif, write_mp4
 from .figures import hessian_figure, save, summary_figure
 
-
-def _animation(run: Run, out: Path, dpi: int, progress: Optional[Progress]) -> Path:
-    return write_gif(render_frames(run, dpi, progress), out / "animation.gif", run.scenario["render"]["fps"])
-
-
-def _summary(run: Run, out: Path, dpi: int, progress: Optional[Progress]) -> Path:
-    return save(summary_figure(run, dpi), out / "summary.png", dpi)
+VIDEO = ("gif", "mp4", "both")
+WRITERS = {"gif": write_gif, "mp4": write_mp4}
 
 
-def _hessian(run: Run, out: Path, dpi: int, progress: Optional[Progress]) -> Path:
-    return save(hessian_figure(run, dpi), out / "hessian.png", dpi)
+def _animation(run: Run, out: Path, settings: dict, video: str, progress: Optional[Progress]) -> list[Path]:
+    frames = render_frames(run, settings["dpi"], progress)
+    kinds = ["gif", "mp4"] if video == "both" else [video]
+    return [WRITERS[k](frames, out / f"animation.{k}", settings["fps"]) for k in kinds]
 
 
-OUTPUTS: dict[str, Callable[[Run, Path, int, Optional[Progress]], Path]] = {
+def _static(figure: Callable) -> Callable:
+    def write(run: Run, out: Path, settings: dict, video: str, progress: Optional[Progress]) -> list[Path]:
+        fig = figure(run, settings["dpi"])
+        name = figure.__name__.removesuffix("_figure")
+        return [save(fig, out / f"{name}.{fmt}", settings["dpi"]) for fmt in settings["formats"]]
+
+    return write
+
+
+OUTPUTS: dict[str, Callable[[Run, Path, dict, str, Optional[Progress]], list[Path]]] = {
     "animation": _animation,
-    "summary": _summary,
-    "hessian": _hessian,
+    "summary": _static(summary_figure),
+    "hessian": _static(hessian_figure),
 }
 
 
-def render(run: Run, out: str | Path, progress: Optional[Progress] = None) -> dict[str, Path]:
-    """Write run.npz, summary.json and the scenario's render.outputs into folder `out`."""
+def expected_files(settings: dict, video: str = "gif") -> list[str]:
+    """The file names a render with these settings writes (besides run.npz and summary.json)."""
+    names = []
+    for output in settings["outputs"]:
+        if output == "animation":
+            names += [f"animation.{k}" for k in (["gif", "mp4"] if video == "both" else [video])]
+        else:
+            names += [f"{output}.{fmt}" for fmt in settings["formats"]]
+    return names
+
+
+def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video: str = "gif") -> dict[str, Path]:
+    """Write run.npz, summary.json and the scenario's render.outputs into folder `out`.
+
+    `video`: the animation as 'gif', 'mp4' (needs the optional video extra) or 'both'.
+    """
+    if video not in VIDEO:
+        raise ValueError(f"video must be one of {VIDEO} (got {video!r})")
+    if video != "gif":
+        check_video()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     settings = run.scenario["render"]
     written = {"run": run.save(out / "run.npz")}
     with style.theme():
         for name in settings["outputs"]:
-            written[name] = OUTPUTS[name](run, out, settings["dpi"], progress)
+            for path in OUTPUTS[name](run, out, settings, video, progress):
+                written[path.name] = path
+            written[name] = path
     with atomic_open(out / "summary.json", "w") as fh:
         json.dump(headline(run), fh, indent=2, sort_keys=True)
         fh.write("\n")
     written["summary.json"] = out / "summary.json"
     return written
+
+
+__all__ = ["render", "expected_files", "check_video", "OUTPUTS", "VIDEO", "VIDEO_HINT", "VideoUnavailable", "WRITERS"]

@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from ..fileio import atomic_open
+from ..fileio import atomic_open, atomic_path
 from ..run import Run
 from . import style
 from .panels import PANELS, ObjectiveStrip
@@ -71,6 +71,41 @@ def shared_palette(frames: list[np.ndarray], colours: int = GIF_COLOURS) -> Imag
     palette = Image.new("P", (1, 1))
     palette.putpalette([v for c in rgb for v in c] + [0] * 3 * (256 - len(rgb)))
     return palette
+
+
+class VideoUnavailable(RuntimeError):
+    """MP4 output was asked for but the optional video extra is not installed."""
+
+
+VIDEO_HINT = "mp4 output needs the optional video extra: pip install 'gananim[video]' (imageio-ffmpeg)"
+
+
+def check_video() -> None:
+    """Raise VideoUnavailable with an install hint when imageio-ffmpeg is missing."""
+    try:
+        import imageio_ffmpeg  # noqa: F401
+    except ImportError:
+        raise VideoUnavailable(VIDEO_HINT) from None
+
+
+def write_mp4(frames: list[np.ndarray], path: str | Path, fps: int) -> Path:
+    """Write frames as an H.264 MP4 (yuv420p, plays in browsers and slide software), atomically.
+    The last frame is repeated so it is held like in the GIF."""
+    check_video()
+    import imageio_ffmpeg
+
+    hold = max(1, round(HOLD_LAST_MS / 1000 * fps))
+    h, w = frames[0].shape[:2]
+    with atomic_path(path) as tmp:
+        writer = imageio_ffmpeg.write_frames(
+            str(tmp), (w, h), fps=fps, codec="libx264", pix_fmt_out="yuv420p", macro_block_size=2,
+            ffmpeg_log_level="error", output_params=["-f", "mp4", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+                                                     "-map_metadata", "-1", "-threads", "1"])
+        writer.send(None)
+        for frame in frames + [frames[-1]] * hold:
+            writer.send(np.ascontiguousarray(frame))
+        writer.close()
+    return Path(path)
 
 
 def write_gif(frames: list[np.ndarray], path: str | Path, fps: int) -> Path:

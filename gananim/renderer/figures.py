@@ -18,10 +18,15 @@ from .panels import PANELS
 from .panels.objective import draw_objective
 
 
+# no dates or version strings in the files: the same run gives the same bytes
+METADATA = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None, "Creator": None},
+            "svg": {"Date": None, "Creator": None}}
+
+
 def save(fig: Figure, path: Path, dpi: int) -> Path:
     fmt = path.suffix.lstrip(".")
     with atomic_open(path) as fh:
-        fig.savefig(fh, format=fmt, dpi=dpi, metadata={"Software": None} if fmt == "png" else None)
+        fig.savefig(fh, format=fmt, dpi=dpi, metadata=METADATA[fmt])
     return path
 
 

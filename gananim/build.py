@@ -1,0 +1,97 @@
+"""Scenario file -> rendered folder, with caching: the orchestration that the ``render``,
+``gallery`` and ``compare`` commands share (it calls the trainer, then the renderer).
+
+A folder's run.npz is reused while the training-relevant part of the scenario (everything
+but title, description and render), the seed and the gananim/torch versions are unchanged:
+its header carries that ``train_key``. Its figures are reused while the render settings and
+title are unchanged too: ``.render-key`` beside them records what they were made from.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Optional
+
+from . import __version__
+from .fileio import atomic_open
+from .run import Run
+from .scenario import Scenario, load_scenario
+
+RENDER_KEY = ".render-key"
+NOT_TRAINING = ("title", "description", "render")
+
+
+def _digest(obj: object) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def train_key(sc: Scenario) -> str:
+    """What the recorded numbers depend on: the scenario minus its presentation, and versions."""
+    content = sc.model_dump(mode="json", exclude=set(NOT_TRAINING))
+    return _digest({"scenario": content, "gananim": __version__, "torch": version("torch")})
+
+
+def render_key(sc: Scenario, video: str) -> str:
+    """What the figures depend on: the run, the title, the render settings, the video format."""
+    return _digest({"train": train_key(sc), "title": sc.display_title(),
+                    "render": sc.render.model_dump(mode="json"), "video": video, "gananim": __version__})
+
+
+@dataclass
+class Built:
+    name: str
+    folder: Path
+    trained: bool  # False: run.npz came from the cache
+    rendered: bool  # False: the figures came from the cache
+    seconds: float
+
+
+def cached_run(sc: Scenario, folder: Path) -> Optional[Run]:
+    """The folder's run.npz if it was trained from this scenario with these versions."""
+    path = folder / "run.npz"
+    if not path.exists():
+        return None
+    try:
+        run = Run.load(path)
+    except (OSError, ValueError, KeyError):
+        return None  # unreadable or another format: train again
+    return run if run.meta.get("train_key") == train_key(sc) else None
+
+
+def build(path: str | Path, out: str | Path, *, force: bool = False, video: str = "gif",
+          quiet: bool = True) -> Built:
+    """Train (or reuse) and render (or reuse) one scenario file into out/<stem>/."""
+    from .progress import Bar
+    from .renderer import expected_files, render
+    from .trainer import train
+
+    start = time.perf_counter()
+    sc = load_scenario(path)
+    folder = Path(out) / sc.name
+    run = None if force else cached_run(sc, folder)
+    trained = run is None
+    if not trained:  # same numbers; the presentation may have changed
+        run.meta |= {"title": sc.display_title(), "description": sc.description,
+                     "scenario": sc.model_dump(mode="json")}
+    else:
+        bar = Bar(f"{sc.name}: training", "games", enabled=not quiet)
+        run = train(sc, progress=bar)
+        bar.close()
+    key = render_key(sc, video)
+    names = expected_files(sc.render.model_dump(mode="json"), video) + ["summary.json"]
+    key_file = folder / RENDER_KEY
+    fresh = (not trained and key_file.exists() and key_file.read_text() == key
+             and all((folder / n).exists() for n in names))
+    if not fresh:
+        bar = Bar(f"{sc.name}: rendering", "frames", enabled=not quiet)
+        render(run, folder, progress=bar, video=video)
+        bar.close()
+        with atomic_open(key_file, "w") as fh:
+            fh.write(key)
+    with atomic_open(folder / "scenario.yaml") as fh:  # the page links the file it was made from
+        fh.write(Path(path).read_bytes())
+    return Built(sc.name, folder, trained, not fresh, time.perf_counter() - start)

@@ -1,0 +1,111 @@
+"""The gallery page: OUT/index.html (one self-contained static page: inline CSS, no
+scripts, no network) and OUT/gallery.md, from the rendered folders and their summary.json.
+Every text taken from a scenario is HTML-escaped. No torch, no training."""
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from .fileio import atomic_open
+
+CSS = """
+body{font:16px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;background:#f6f6f4;color:#1a1a1a}
+header{padding:1.5rem 2rem;background:#fff;border-bottom:1px solid #ddd}
+h1{margin:0 0 .3rem;font-size:1.8rem} header p{margin:0;color:#555}
+nav{padding:.6rem 2rem;background:#fff;border-bottom:1px solid #ddd;font-size:.9rem}
+nav a{margin-right:.9rem;color:#0072B2}
+main{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:1.5rem;padding:1.5rem 2rem}
+article{background:#fff;border:1px solid #ddd;border-radius:8px;padding:1rem 1.2rem}
+article h2{margin:.1rem 0 .4rem;font-size:1.25rem}
+.desc{color:#333;white-space:pre-wrap}
+img,video{max-width:100%;height:auto;display:block;margin:.6rem 0;border:1px solid #eee}
+.figs{display:grid;grid-template-columns:1fr 1fr;gap:.5rem}
+table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0} td{padding:.15rem .6rem .15rem 0;vertical-align:top}
+td:first-child{color:#555}
+details{margin:.4rem 0} summary{cursor:pointer;color:#0072B2}
+pre{background:#f3f3f3;padding:.5rem;overflow-x:auto;font-size:.8rem;white-space:pre-wrap;word-break:break-all}
+.links a{margin-right:.8rem;color:#0072B2}
+"""
+
+
+def _num(value, digits: int = 3) -> str:
+    if value is None:
+        return "never"
+    return f"{value:.{digits}f}".replace("-", "−") if isinstance(value, float) else str(value)
+
+
+def headline_rows(s: dict) -> list[tuple[str, str]]:
+    """The numbers a card shows, from summary.json."""
+    rows = [("final objective", f"{_num(s['final_objective'])} (reference {_num(s['reference_objective'])})"),
+            ("stays within 0.05 of it from game", _num(s["reached_reference_at_game"])),
+            ("energy distance to the data", _num(s["final_energy_distance"])),
+            ("mean D on real / on fake", f"{_num(s['mean_d_real'])} / {_num(s['mean_d_fake'])}")]
+    if "modes_total" in s:
+        rows.append(("modes covered, high-quality samples",
+                     f"{s['final_modes_covered']} / {s['modes_total']}, {100 * s['final_high_quality_fraction']:.0f} %"))
+    if "final_spectrum" in s:
+        rows.append(("final Hessian of the objective", s["final_spectrum"]["kind"]))
+    return rows
+
+
+def snippets(name: str, title: str, animation: str) -> dict[str, str]:
+    """Copy-paste embeds of a card's animation, paths relative to the gallery folder."""
+    src = f"{name}/{animation}"
+    if animation.endswith(".mp4"):
+        return {"Markdown": f"[{title}]({src})",
+                "reStructuredText": f".. raw:: html\n\n   <video src=\"{src}\" controls loop muted></video>",
+                "HTML": f'<video src="{src}" controls loop muted aria-label="{html.escape(title)}"></video>'}
+    return {"Markdown": f"![{title}]({src})",
+            "reStructuredText": f".. image:: {src}\n   :alt: {title}",
+            "HTML": f'<img src="{src}" alt="{html.escape(title)}">'}
+
+
+def _card(folder: Path, s: dict, description: str) -> str:
+    name, title = folder.name, s["title"]
+    e = html.escape
+    gif, mp4 = (folder / "animation.gif").exists(), (folder / "animation.mp4").exists()
+    if gif:
+        anim = f'<img src="{e(name)}/animation.gif" alt="{e(title)}: animation" loading="lazy">'
+    elif mp4:
+        anim = f'<video src="{e(name)}/animation.mp4" controls loop muted aria-label="{e(title)}"></video>'
+    else:
+        anim = ""
+    figs = "".join(f'<a href="{e(name)}/{f}"><img src="{e(name)}/{f}" alt="{e(title)}: {f[:-4]}" loading="lazy"></a>'
+                   for f in ("summary.png", "hessian.png") if (folder / f).exists())
+    rows = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in headline_rows(s))
+    embeds = "".join(f"<details><summary>embed: {e(kind)}</summary><pre><code>{e(text)}</code></pre></details>"
+                     for kind, text in snippets(name, title, "animation.gif" if gif else "animation.mp4").items())
+    links = " ".join(f'<a href="{e(name)}/{f}">{f}</a>' for f in ("scenario.yaml", "summary.json", "run.npz",
+                                                                  "animation.mp4") if (folder / f).exists())
+    return (f'<article id="{e(name)}"><h2>{e(title)}</h2><p class="desc">{e(description.strip())}</p>{anim}'
+            f'<table>{rows}</table><div class="figs">{figs}</div><p class="links">{links}</p>{embeds}</article>')
+
+
+def write_pages(out: str | Path, names: list[str], descriptions: dict[str, str],
+                title: str = "gananim gallery") -> tuple[Path, Path]:
+    """Write OUT/index.html and OUT/gallery.md for the rendered folders `names` (in this order)."""
+    out = Path(out)
+    summaries = {n: json.loads((out / n / "summary.json").read_text()) for n in names}
+    e = html.escape
+    nav = "".join(f'<a href="#{e(n)}">{e(summaries[n]["title"])}</a>' for n in names)
+    cards = "".join(_card(out / n, summaries[n], descriptions.get(n, "")) for n in names)
+    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
+            f"<style>{CSS}</style></head><body><header><h1>{e(title)}</h1>"
+            f"<p>{len(names)} scenarios rendered by gananim. Each card: the animation, the summary and Hessian "
+            f"figures, the headline numbers, the scenario file and snippets to embed the animation.</p></header>"
+            f"<nav>{nav}</nav><main>{cards}</main></body></html>\n")
+    with atomic_open(out / "index.html", "w") as fh:
+        fh.write(page)
+    md = [f"# {title}", ""]
+    for n in names:
+        s = summaries[n]
+        anim = "animation.gif" if (out / n / "animation.gif").exists() else "animation.mp4"
+        md += [f"## {s['title']}", "", descriptions.get(n, "").strip(), "", snippets(n, s["title"], anim)["Markdown"], ""]
+        md += ["| | |", "| --- | --- |"] + [f"| {k} | {v} |" for k, v in headline_rows(s)] + [""]
+        figs = [f"![{s['title']}: {f[:-4]}]({n}/{f})" for f in ("summary.png", "hessian.png") if (out / n / f).exists()]
+        md += figs + ["", f"[scenario file]({n}/scenario.yaml) · [summary.json]({n}/summary.json)", ""]
+    with atomic_open(out / "gallery.md", "w") as fh:
+        fh.write("\n".join(md))
+    return out / "index.html", out / "gallery.md"
