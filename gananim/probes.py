@@ -98,6 +98,7 @@ class Probe1D(_Probe):
         return self.common(G, D) | {
             "d_on_grid": self.d(D, self.x_grid)[:, 0].numpy(),
             "g_of_z": g_of_z.numpy(),
+            "d_of_fakes": self.d(D, g_of_z)[:, 0].numpy(),
             "fooled": self.fooled(D, g_of_z),
             "g_density": hist / (len(fakes) * np.diff(self.density_edges)),
         }
@@ -140,6 +141,7 @@ class Probe2D(_Probe):
             out = self.common(G, D) | {
                 "d_on_grid": self.d(D, self.heat_points).reshape(self.heat, self.heat).numpy(),
                 "g_of_z": g_of_z.numpy(),
+                "d_of_fakes": self.d(D, g_of_z)[:, 0].numpy(),
                 "fooled": self.fooled(D, g_of_z),
             }
             if self.manifold_z is not None:

@@ -9,6 +9,7 @@ from typing import Callable, Optional
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -18,23 +19,26 @@ from . import style
 from .panels import PANELS, ObjectiveStrip
 
 Progress = Callable[[int, int], None]
-GIF_COLOURS = 64
+GIF_COLOURS = 128
 HOLD_LAST_MS = 1500  # the final state stays on screen before the loop restarts
 TITLE_CHARS = 52  # longer titles wrap, so they never run into the game counter
 
 
 def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]:
     """Build the figure once; return it and update(i) that moves it to snapshot i."""
-    fig = Figure(figsize=style.ANIMATION_SIZE, dpi=dpi, layout="constrained")
+    plane = run.meta["data_dim"] == 2  # a square field: the legend goes beside it, not below
+    fig = Figure(figsize=style.ANIMATION_SIZE_2D if plane else style.ANIMATION_SIZE, dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     grid = fig.add_gridspec(2, 1, height_ratios=[3.2, 1])
     main = PANELS[run.meta["data_dim"]](fig.add_subplot(grid[0]), run)
     strip = ObjectiveStrip(fig.add_subplot(grid[1]), run)
     fig.suptitle(textwrap.fill(run.meta["title"], TITLE_CHARS), fontsize=15, fontweight="bold", x=0.02, ha="left")
-    handles = main.handles()
-    fig.legend(loc="outside lower center", ncol=5 if len(handles) > 6 else 3, fontsize=10, frameon=False, handlelength=1.6,
-               columnspacing=1.2, handles=handles)
-    counter = fig.text(0.98, 0.985, "", ha="right", va="top", fontsize=15, fontweight="bold")
+    handles = main.handles() + strip.handles()
+    where = dict(loc="outside right upper", ncol=1) if plane else dict(loc="outside lower center", ncol=3)
+    fig.legend(**where, fontsize=11, frameon=False, handlelength=1.6, columnspacing=1.2, handles=handles)
+    # the game counter: top right, or under the title when the legend takes the right side
+    counter = (fig.text(0.02, 0.935, "", ha="left", va="top", fontsize=15, fontweight="bold") if plane
+               else fig.text(0.98, 0.985, "", ha="right", va="top", fontsize=15, fontweight="bold"))
     n_games = len(run.game)
 
     def update(i: int) -> list:
@@ -63,7 +67,9 @@ def render_frames(run: Run, dpi: int, progress: Optional[Progress] = None) -> li
 def shared_palette(frames: list[np.ndarray], colours: int = GIF_COLOURS) -> Image.Image:
     """One palette for all frames: the style's pure colours (so a small marker never turns
     grey) plus median-cut colours of an evenly spaced sample of frames (anti-aliasing blends)."""
-    exact = [tuple(int(c[k:k + 2], 16) for k in (1, 3, 5)) for c in style.PALETTE] + [(255, 255, 255)]
+    heat = LinearSegmentedColormap.from_list("heat", style.HEAT)(np.linspace(0, 1, 40))[:, :3]
+    exact = ([tuple(int(c[k:k + 2], 16) for k in (1, 3, 5)) for c in style.PALETTE] + [(255, 255, 255)]
+             + [tuple(int(round(255 * v)) for v in rgb) for rgb in heat])  # smooth heat maps and colour bars
     pick = np.linspace(0, len(frames) - 1, min(len(frames), 8)).round().astype(int)
     sample = Image.fromarray(np.concatenate([frames[i] for i in pick], axis=0))
     cut = sample.quantize(colors=colours - len(exact), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)

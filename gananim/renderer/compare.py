@@ -43,8 +43,8 @@ def compare_frames(runs: list[Run], dpi: int, progress: Optional[Progress] = Non
         strip = ObjectiveStrip(fig.add_subplot(grid[1, k]), run)
         strip.ax.set_xlim(0, max(len(r.game) for r in runs))  # one game axis for every column
         columns.append((run, main, strip))
-    handles = {h.get_label(): h for _, main, _ in columns for h in main.handles()}
-    fig.legend(handles=list(handles.values()), loc="outside lower center", ncol=min(6, len(handles)),
+    handles = {h.get_label(): h for _, main, strip in columns for h in main.handles() + strip.handles()}
+    fig.legend(handles=list(handles.values()), loc="outside lower center", ncol=min(5, len(handles)),
                fontsize=10, frameon=False)
     counter = fig.suptitle("", fontsize=15, fontweight="bold")
     games = frame_games(runs)

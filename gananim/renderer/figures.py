@@ -78,18 +78,21 @@ def _coverage(ax: Axes, run: Run) -> None:
     ax.set_xlabel("game")
     ax.set_title("Mode coverage (within 3 std of a mode)")
     lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-    ax.legend(handles=lines, loc="lower right", fontsize=10)
+    twin.legend(handles=lines, loc="center right", fontsize=10, framealpha=1.0)
 
 
 def _d_means(ax: Axes, run: Run) -> None:
-    ax.plot(run.snap_game, run.d_real_mean, "o-", ms=3, color=style.REAL, label="mean D on real")
-    ax.plot(run.snap_game, run.d_fake_mean, "^--", ms=4, color=style.FAKE, label="mean D on G(z)")
-    ax.axhline(0.5, color=style.GREY, lw=1, ls=":")
-    ax.set_ylim(-0.03, 1.03)
+    critic = run.meta.get("d_output") == "critic"
+    what = "f" if critic else "D"
+    ax.plot(run.snap_game, run.d_real_mean, "o-", ms=3, color=style.REAL, label=f"mean {what} on real")
+    ax.plot(run.snap_game, run.d_fake_mean, "^--", ms=4, color=style.FAKE, label=f"mean {what} on G(z)")
+    if not critic:  # a critic's values are unbounded: no 1/2 level, its own scale
+        ax.axhline(0.5, color=style.GREY, lw=1, ls=":", label="D = 1/2")
+        ax.set_ylim(-0.03, 1.03)
     ax.set_xlim(0, run.game[-1])
     ax.set_xlabel("game")
-    ax.set_ylabel("D")
-    ax.set_title("What D says about real and fake")
+    ax.set_ylabel("critic f" if critic else "D")
+    ax.set_title(f"What {'the critic' if critic else 'D'} says about real and fake")
     ax.legend(loc="best", fontsize=10)
 
 
@@ -104,11 +107,12 @@ def summary_figure(run: Run, dpi: int) -> Figure:
     draw_objective(ax, run)
     ref = run.meta["reference"]
     final = float(np.mean(run.objective[-10:]))
-    ax.set_title("Objective vs games")
-    ax.legend(loc="upper right", fontsize=10)
-    ax.text(0.98, 0.04, f"final = {final:.3f}\n|final − reference| = {abs(final - ref):.3f}",
-            transform=ax.transAxes, ha="right", va="bottom", fontsize=11,
-            bbox=dict(boxstyle="round", fc="white", ec=style.LIGHT_GREY))
+    if run.scenario["loss"] == "wasserstein" and "w1" in run:
+        tail = f"final gap {final:.3f}, W1 from samples {float(run.w1[-1]):.3f}"
+    else:
+        tail = f"final {final:.3f}, |final − reference| = {abs(final - ref):.3f}"
+    ax.set_title(f"Objective vs games\n{tail}", fontsize=13)
+    ax.legend(loc="best", fontsize=10)
     _distance(axes[0, 2], run)
     _gradients([axes[1, 0], axes[1, 1]], run)
     (_coverage if "modes_covered" in run else _d_means)(axes[1, 2], run)
@@ -125,18 +129,43 @@ def _linthresh(eig: np.ndarray) -> float:
     return float(np.clip(10 ** np.floor(np.log10(np.percentile(mags, 20))), 1e-5, 1.0))
 
 
-def _ranked(ax: Axes, games: np.ndarray, eig: np.ndarray, label: bool = True) -> None:
-    """Each column (rank) as a line, split by sign: negative solid vermillion, positive blue."""
+REL_TOL = 1e-6  # |λ| below this fraction of the largest |λ| counts as ≈ 0 (as in metrics.spectrum_signs)
+
+
+def _ranked(ax: Axes, games: np.ndarray, eig: np.ndarray) -> None:
+    """Each column (rank) as a line, split by sign with the counting rule: negative vermillion,
+    positive blue, ≈ 0 grey. Few points (Lanczos at snapshots) get markers."""
     p = eig.shape[1]
     alpha = 1.0 if p <= 12 else max(0.15, 12 / p)
+    tol = REL_TOL * np.maximum(np.abs(eig).max(axis=1), 1e-12)
+    style_ = "o-" if len(games) < 40 else "-"
+    labelled: set[str] = set()
     for k in range(p):
         col = eig[:, k]
-        ax.plot(games, np.where(col < 0, col, np.nan), color=style.NEGATIVE, lw=1.4, alpha=alpha,
-                label="λ < 0" if label and k == 0 else None)
-        ax.plot(games, np.where(col >= 0, col, np.nan), color=style.POSITIVE, lw=1.4, alpha=alpha,
-                label="λ ≥ 0" if label and k == 0 else None)
+        for mask, colour, label in ((col < -tol, style.NEGATIVE, "λ < 0"), (col > tol, style.POSITIVE, "λ > 0"),
+                                    (np.abs(col) <= tol, style.GREY, "λ ≈ 0")):
+            if mask.any():
+                ax.plot(games, np.where(mask, col, np.nan), style_, color=colour, lw=1.4, ms=4, alpha=alpha,
+                        label=None if label in labelled else label)
+                labelled.add(label)
     ax.set_yscale("symlog", linthresh=_linthresh(eig))
     ax.axhline(0, color=style.BLACK, lw=0.8)
+
+
+def _legend_right(ax: Axes) -> None:
+    handles = {h.get_label(): h for h in ax.get_legend_handles_labels()[0]}
+    legend = ax.legend(handles=list(handles.values()), loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                       fontsize=11, frameon=False)
+    for h in legend.legend_handles:
+        h.set_alpha(1.0)
+
+
+def _verdict(d_max: float, g_min: float, scale: float) -> str:
+    tol = REL_TOL * max(scale, 1e-12)
+    d_ok, g_ok = d_max <= tol, g_min >= -tol
+    yes = lambda ok: "yes" if ok else "no"  # noqa: E731
+    return (f"final: D's block ≤ 0: {yes(d_ok)} (largest {d_max:.2g}); G's block ≥ 0: {yes(g_ok)} "
+            f"(smallest {g_min:.2g}) → local Nash equilibrium: {yes(d_ok and g_ok)}")
 
 
 def hessian_figure(run: Run, dpi: int) -> Figure:
@@ -154,29 +183,41 @@ def hessian_figure(run: Run, dpi: int) -> Figure:
                          (games[-1], eig[-1, k]), xytext=(6, 0), textcoords="offset points", va="center",
                          fontsize=11, color=style.NEGATIVE if eig[-1, k] < 0 else style.POSITIVE)
     what = (f"all {p} eigenvalues, ranked (λ1 smallest)" if exact
-            else f"the {p // 2} most negative and {p // 2} most positive eigenvalues (Lanczos)")
-    top.set_title(f"Hessian of V w.r.t. all {sum(params.values()) or p} parameters (θ_D, θ_G): {what}", fontsize=13)
-    top.set_ylabel("eigenvalue (symlog)")
-    top.legend(loc="lower right", fontsize=11)
+            else f"the {p // 2} most negative and {p // 2} most positive (Lanczos)")
+    every = int(run.scenario["record"].get("hessian_every") or 1)
+    when = "every game" if every == 1 else f"every {every} games"
     final = spectrum_signs(eig[-1]) if exact else spectrum_signs([eig[-1].min(), eig[-1].max()])
     counts = (f"{final['negative']} negative, {final['positive']} positive"
-              f"{', ' + str(final['zero']) + ' ≈0' if final['zero'] else ''} → " if exact else "extremes → ")
-    top.text(0.01, 0.97, f"final: {counts}{final['kind']}", transform=top.transAxes, va="top", fontsize=12,
-             bbox=dict(boxstyle="round", fc="white", ec=style.LIGHT_GREY))
+              f"{', ' + str(final['zero']) + ' ≈ 0' if final['zero'] else ''} → " if exact else "extremes → ")
+    top.set_title(f"Hessian of the objective w.r.t. all {sum(params.values()) or p} parameters (θ_D, θ_G): {what}, "
+                  f"{when}\nfinal: {counts}{final['kind']}", fontsize=12)
+    top.set_ylabel("eigenvalue (symlog)")
+    _legend_right(top)
 
     # each player's own block: near a local Nash equilibrium D's block is <= 0 and G's >= 0
     d_max, g_min = run.hessian_eigvals_d.max(axis=1), run.hessian_eigvals_g.min(axis=1)
-    blocks.plot(games, d_max, color=style.DISC, lw=1.8, label="largest eigenvalue of D's block  (want ≤ 0)")
-    blocks.plot(games, g_min, color=style.FAKE, lw=1.8, ls="--", label="smallest eigenvalue of G's block  (want ≥ 0)")
-    blocks.set_yscale("symlog", linthresh=_linthresh(np.concatenate([d_max, g_min])))
+    marker = "o" if len(games) < 40 else None
+    blocks.plot(games, d_max, color=style.BLACK, lw=1.8, marker=marker, ms=4,
+                label="largest eigenvalue of D's block (want ≤ 0)")
+    blocks.plot(games, g_min, color=style.GREY, lw=1.8, marker=marker, ms=4, ls="--",
+                label="smallest eigenvalue of G's block (want ≥ 0)")
+    both = np.concatenate([d_max, g_min])
+    blocks.set_yscale("symlog", linthresh=_linthresh(both))
+    top_lim = 1.5 * max(np.abs(both).max(), _linthresh(both))
+    blocks.set_ylim(-top_lim, top_lim)  # symmetric: both halves, and so both targets, are visible
+    blocks.axhspan(0, top_lim, color=style.LIGHT_GREY, alpha=0.35, lw=0)
+    blocks.text(0.005, 0.97, "G's block should be here (≥ 0)", transform=blocks.transAxes, va="top", fontsize=10,
+                color="#555555")
+    blocks.text(0.005, 0.03, "D's block should be here (≤ 0)", transform=blocks.transAxes, va="bottom", fontsize=10,
+                color="#555555")
     blocks.axhline(0, color=style.BLACK, lw=0.8)
     blocks.set_ylabel("eigenvalue (symlog)")
-    blocks.set_title("Each player's own block: at a local Nash equilibrium D's is negative, G's positive "
-                     "semi-definite", fontsize=12)
-    blocks.legend(loc="best", fontsize=10)
+    blocks.set_title("Each player's own block of the Hessian\n"
+                     + _verdict(float(d_max[-1]), float(g_min[-1]), float(np.abs(eig[-1]).max())), fontsize=12)
+    _legend_right(blocks)
 
     if exact:
-        tol = 1e-6 * np.maximum(np.abs(eig).max(axis=1), 1e-12)
+        tol = REL_TOL * np.maximum(np.abs(eig).max(axis=1), 1e-12)
         neg, pos = (eig < -tol[:, None]).sum(axis=1), (eig > tol[:, None]).sum(axis=1)
         bottom.plot(games, neg, color=style.NEGATIVE, lw=2, drawstyle="steps-post", label="# negative")
         bottom.plot(games, pos, color=style.POSITIVE, lw=2, ls="--", drawstyle="steps-post", label="# positive")
@@ -185,7 +226,7 @@ def hessian_figure(run: Run, dpi: int) -> Figure:
         bottom.set_ylim(-0.3, p + 0.3)
         bottom.set_yticks(sorted({0, p // 2, p}))
         bottom.set_ylabel("count")
-        bottom.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=11, frameon=False)
+        _legend_right(bottom)
     else:
         bottom.set_visible(False)
         blocks.tick_params(labelbottom=True)

@@ -26,13 +26,17 @@ DISC = BLUE  # the discriminator
 FAKE = VERMILLION  # the generator's density
 FOOLED = ORANGE  # a generated sample with D(G(z)) > 1/2  (marker '^')
 NOT_FOOLED = PURPLE  # a generated sample with D(G(z)) <= 1/2 (marker 'v')
-REFERENCE = GREEN  # the objective's equilibrium value
+REFERENCE = "#555555"  # the objective's equilibrium value (dashed)
 NEGATIVE = VERMILLION  # negative eigenvalues (solid)
 POSITIVE = BLUE  # positive eigenvalues (dashed in counts)
 
+# D's heat map, diverging around D = 1/2 (or f = 0): grey where D says fake, blue where real
+HEAT = ["#969696", "#FFFFFF", "#4A98C9"]
+
 ANIMATION_SIZE = (8.0, 6.6)  # inches; at dpi 100: 800 x 660 pixels
+ANIMATION_SIZE_2D = (11.0, 6.6)  # a square field with the legend beside it
 SUMMARY_SIZE = (18.0, 9.0)
-HESSIAN_SIZE = (11.0, 9.5)
+HESSIAN_SIZE = (13.0, 10.0)
 
 RC = {
     "font.size": 13,

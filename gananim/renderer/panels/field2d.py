@@ -11,9 +11,9 @@ from matplotlib.colors import LinearSegmentedColormap
 
 from ...run import Run
 from .. import style
+from .fakes import FakeMarkers
 
-HEAT = LinearSegmentedColormap.from_list("d_heat", ["#FFFFFF", "#C6DBEF", "#6BAED6"])
-CRITIC = LinearSegmentedColormap.from_list("critic", ["#F4A582", "#FFFFFF", "#6BAED6"])  # low / 0 / high
+HEAT = LinearSegmentedColormap.from_list("d_heat", style.HEAT)
 ARROW_FRACTION = 0.08  # a typical push is drawn this long, as a fraction of the view's width
 
 
@@ -24,7 +24,7 @@ class Field2D:
         self.critic = run.meta.get("d_output") == "critic"
         if self.critic:  # critic values on their own symmetric scale, no 1/2 level
             top = float(np.percentile(np.abs(run.d_on_grid), 99)) or 1.0
-            cmap, vmin, vmax, ticks, label = CRITIC, -top, top, None, "critic f(x)"
+            cmap, vmin, vmax, ticks, label = HEAT, -top, top, None, "critic f(x)"
         else:
             cmap, vmin, vmax, ticks, label = HEAT, 0, 1, [0, 0.5, 1], "D(x)"
         self.heat = ax.imshow(run.d_on_grid[0], extent=(gx[0], gx[-1], gy[0], gy[-1]), origin="lower",
@@ -35,18 +35,22 @@ class Field2D:
                                     label=None if self.critic else "D = 1/2", zorder=2)
         ax.add_collection(self.level)
         real = run.real_samples[:600]
-        ax.plot(real[:, 0], real[:, 1], "o", ms=4, color=style.REAL, mec="white", mew=0.4,
-                label="real samples", zorder=4.5)
+        ax.plot(real[:, 0], real[:, 1], "o", ms=4.5, color=style.REAL, mec="white", mew=0.4, alpha=0.8,
+                label="real samples", zorder=3)
         self.has_manifold = "manifold" in run
         if self.has_manifold:
-            self.manifold = LineCollection([], colors=style.BLACK, linewidths=0.8, alpha=0.55,
+            self.manifold = LineCollection([], colors=style.BLACK, linewidths=0.7, alpha=0.3,
                                            label="G's manifold (noise grid → G)", zorder=2)
             ax.add_collection(self.manifold)
-        size = 6 if len(run.z_fixed) > 100 else 9
-        (self.fooled,) = ax.plot([], [], "^", ms=size, color=style.FOOLED, mec=style.BLACK, mew=0.4,
-                                 label="G(z), f above real mean" if self.critic else "G(z), fools D", zorder=4)
-        (self.not_fooled,) = ax.plot([], [], "v", ms=size, color=style.NOT_FOOLED, mec=style.BLACK, mew=0.4,
-                                     label="G(z), f below real mean" if self.critic else "G(z), caught by D", zorder=4)
+        self.fakes = FakeMarkers(ax, run, size=7.5 if len(run.z_fixed) > 100 else 9, zorder=4)
+        # fakes outside the view: drawn on its border as small crosses, and counted
+        (x0, x1), (y0, y1) = (gx[0], gx[-1]), (gy[0], gy[-1])
+        pts = run.g_of_z
+        ever = bool(((pts[..., 0] < x0) | (pts[..., 0] > x1) | (pts[..., 1] < y0) | (pts[..., 1] > y1)).any())
+        (self.outside,) = ax.plot([], [], "x", ms=6, mew=1.5, color=style.GREY, clip_on=False, zorder=5,
+                                  label="G(z) outside the view (on its edge)" if ever else None)
+        self.outside.set_in_layout(False)  # unclipped artists must not stretch the layout
+        self.outside_count = ax.text(0.01, 0.01, "", transform=ax.transAxes, fontsize=11, color="#555555", zorder=6)
         push = run.g_push
         norms = np.linalg.norm(push, axis=-1)
         typical = np.percentile(norms[norms > 0], 90) if (norms > 0).any() else 1.0
@@ -54,7 +58,7 @@ class Field2D:
         self.arrow_scale = typical / (ARROW_FRACTION * width)  # data units of push per unit of length
         self.arrows = ax.quiver(np.zeros(len(push[0])), np.zeros(len(push[0])), np.zeros(len(push[0])),
                                 np.zeros(len(push[0])), angles="xy", scale_units="xy", scale=self.arrow_scale,
-                                color=style.BLACK, width=0.004, zorder=5, label="push on G(z)")
+                                color=style.BLACK, width=0.004, zorder=5, label="push on G(z) (long ones capped)")
         ax.set_xlim(gx[0], gx[-1])
         ax.set_ylim(gy[0], gy[-1])
         ax.set_xlabel("x₁")
@@ -71,10 +75,13 @@ class Field2D:
         if not self.critic:
             self.level.set_segments(contourpy.contour_generator(run.grid_x, run.grid_y, d).lines(0.5))
         g = run.g_of_z[i]
-        fooled = run.fooled[i].astype(bool)
-        self.fooled.set_data(g[fooled, 0], g[fooled, 1])
-        self.not_fooled.set_data(g[~fooled, 0], g[~fooled, 1])
-        artists = [self.heat, self.level, self.fooled, self.not_fooled, self.arrows]
+        (x0, x1), (y0, y1) = self.ax.get_xlim(), self.ax.get_ylim()
+        edge = np.stack([np.clip(g[:, 0], x0, x1), np.clip(g[:, 1], y0, y1)], axis=1)
+        out = np.any(edge != g, axis=1)
+        self.outside.set_data(edge[out, 0], edge[out, 1])
+        self.outside_count.set_text(f"{out.sum()} of {len(g)} fakes outside the view" if out.any() else "")
+        artists = [self.heat, self.level, self.outside, self.outside_count, self.arrows]
+        artists += self.fakes.update(i, g)
         if self.has_manifold:
             self.manifold.set_segments(list(run.manifold[i]))
             artists.append(self.manifold)

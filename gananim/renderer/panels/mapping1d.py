@@ -8,6 +8,7 @@ from matplotlib.collections import LineCollection
 
 from ...run import Run
 from .. import style
+from .fakes import FakeMarkers
 
 NOISE_Y = -0.55  # where the noise line is drawn
 TOP = 1.12
@@ -26,13 +27,13 @@ class Mapping1D:
         ax.axhline(0, color=style.BLACK, lw=1, zorder=1)
         self.critic = run.meta.get("d_output") == "critic"
         if not self.critic:  # a critic has no 1/2 level: its values get their own axis
-            ax.axhline(0.5, color=style.DISC, lw=1.2, ls=(0, (5, 4)), alpha=0.8, label="D = 1/2", zorder=1)
+            ax.axhline(0.5, color=style.GREY, lw=1.4, ls=(0, (2, 3)), label="D = 1/2", zorder=1)
         ax.plot(x, run.real_pdf, color=style.REAL, lw=2, label="real density", zorder=3)
         real = run.real_samples[:, 0]
         if len(real) <= 200:
             ax.plot(real, np.zeros_like(real), "o", ms=8, color=style.REAL, mec="white", mew=0.8,
                     label="real samples", zorder=5)
-        text = dict(transform=ax.get_yaxis_transform(), fontsize=11, color=style.GREY, va="bottom")
+        text = dict(transform=ax.get_yaxis_transform(), fontsize=12, color="#555555", va="bottom")
         ax.text(0.005, 0.02, "data x", **text)
         self.mapping = run.z_fixed.shape[1] == 1  # noise drawn on the x axis only when it is 1D
         if self.mapping:
@@ -45,24 +46,24 @@ class Mapping1D:
         edges = run.density_edges
         self.density = ax.stairs(np.zeros(len(edges) - 1), edges, baseline=0, fill=True,
                                  color=style.FAKE, alpha=0.22, label="G density", zorder=2)
+        self.outline = ax.stairs(np.zeros(len(edges) - 1), edges, baseline=None, color=style.FAKE, lw=1.2, zorder=2)
+        self.peak = ax.text(0, TOP, "", ha="center", va="top", fontsize=11, color=style.FAKE, zorder=7)
         d_ax = ax
         if self.critic:
             d_ax = ax.twinx()
             d_ax.spines["right"].set_visible(True)
             d_ax.grid(False)
             lo, hi = float(run.d_on_grid.min()), float(run.d_on_grid.max())
-            pad = 0.08 * (hi - lo or 1.0)
-            d_ax.set_ylim(lo - pad, hi + pad)
+            span = hi - lo or 1.0
+            # critic values fill the band above the data line, like D's [0, 1] would
+            d_ax.set_ylim(lo + (NOISE_Y - 0.2) * span, hi + (TOP - 1) * span)
             d_ax.set_ylabel("critic f(x)", color=style.DISC)
             d_ax.tick_params(axis="y", colors=style.DISC)
             ax.set_ylabel("density")
         (self.d_curve,) = d_ax.plot([], [], color=style.DISC, lw=2.5, label="critic f(x)" if self.critic else "D(x)",
                                     zorder=4)
         self.axes = [ax] + ([d_ax] if self.critic else [])
-        (self.fooled,) = ax.plot([], [], "^", ms=10, color=style.FOOLED, mec=style.BLACK, mew=0.7,
-                                 label="G(z), fools D" if not self.critic else "G(z), f above real mean", zorder=6)
-        (self.not_fooled,) = ax.plot([], [], "v", ms=10, color=style.NOT_FOOLED, mec=style.BLACK, mew=0.7,
-                                     label="G(z), caught by D" if not self.critic else "G(z), f below real mean", zorder=6)
+        self.fakes = FakeMarkers(ax, run, size=10)
         if legend:
             ax.legend(loc="upper left", ncol=2, fontsize=10, framealpha=0.92, borderaxespad=0.3)
 
@@ -73,12 +74,16 @@ class Mapping1D:
     def update(self, i: int) -> list:
         run = self.run
         g = run.g_of_z[i][:, 0]
-        fooled = run.fooled[i].astype(bool)
         self.d_curve.set_data(run.x_grid, run.d_on_grid[i])
-        self.density.set_data(np.minimum(run.g_density[i], TOP))  # a collapsed G is taller than the axes
-        self.fooled.set_data(g[fooled], np.zeros(fooled.sum()))
-        self.not_fooled.set_data(g[~fooled], np.zeros((~fooled).sum()))
-        artists = [self.d_curve, self.density, self.fooled, self.not_fooled]
+        density = run.g_density[i]
+        self.density.set_data(np.minimum(density, TOP))  # a collapsed G is taller than the axes ...
+        self.outline.set_data(np.minimum(density, TOP))
+        top = int(density.argmax())
+        clipped = density[top] > TOP  # ... so say how tall it really is
+        self.peak.set_text(f"↑ peak {density[top]:.1f}" if clipped else "")
+        self.peak.set_x(0.5 * (run.density_edges[top] + run.density_edges[top + 1]))
+        artists = [self.d_curve, self.density, self.outline, self.peak]
+        artists += self.fakes.update(i, np.stack([g, np.zeros_like(g)], axis=1))
         if self.mapping:
             z = run.z_fixed[:, 0]
             self.lines.set_segments([[(zi, NOISE_Y + 0.02), (gi, -0.02)] for zi, gi in zip(z, g)])

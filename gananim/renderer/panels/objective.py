@@ -15,15 +15,20 @@ def true_w1(run: Run) -> bool:
     return run.scenario["loss"] == "wasserstein" and "w1" in run
 
 
+def objective_label(run: Run) -> str:
+    if run.scenario["loss"] == "wasserstein":
+        return "critic gap E f(x) − E f(G(z))"
+    return run.meta["value_label"]
+
+
 def draw_objective(ax: Axes, run: Run, **line) -> None:
     """Static: the objective per game, the reference line and (WGAN, 1D) the true W1."""
     ref = run.meta["reference"]
-    label = "critic's estimate of W1" if run.scenario["loss"] == "wasserstein" else None
-    ax.plot(run.game, run.objective, **({"color": style.BLACK, "lw": 1.2, "label": label} | line))
+    ax.plot(run.game, run.objective, **({"color": style.BLACK, "lw": 1.2, "label": objective_label(run)} | line))
     ax.axhline(ref, color=style.REFERENCE, lw=1.8, ls="--", label=run.meta["reference_label"])
     lo, hi = min(run.objective.min(), ref), max(run.objective.max(), ref)
     if true_w1(run):
-        ax.plot(run.snap_game, run.w1, "s", ms=4, color=style.BLUE, label="true W1 (scipy, 1D)", zorder=4)
+        ax.plot(run.snap_game, run.w1, "s", ms=4, color=style.BLUE, label="W1 from samples (scipy)", zorder=4)
         lo, hi = min(lo, run.w1.min()), max(hi, run.w1.max())
     pad = 0.08 * (hi - lo or 1.0)
     ax.set_ylim(lo - pad, hi + pad)
@@ -37,11 +42,15 @@ class ObjectiveStrip:
 
     def __init__(self, ax: Axes, run: Run):
         self.ax, self.run = ax, run
-        draw_objective(ax, run, color=style.LIGHT_GREY, lw=1.2)
-        (self.past,) = ax.plot([], [], color=style.BLACK, lw=1.4)
-        (self.marker,) = ax.plot([], [], "o", ms=8, color=style.VERMILLION, mec=style.BLACK, zorder=5)
-        ax.legend(loc="upper right", fontsize=10, framealpha=0.9)
-        ax.yaxis.set_major_locator(MaxNLocator(3))
+        draw_objective(ax, run, color=style.LIGHT_GREY, lw=1.2, label="whole run (preview)")
+        (self.past,) = ax.plot([], [], color=style.BLACK, lw=1.4, label=objective_label(run))
+        (self.marker,) = ax.plot([], [], "o", ms=8, color=style.VERMILLION, mec=style.BLACK, zorder=5,
+                                 clip_on=False, label="this frame's game")
+        self.marker.set_in_layout(False)  # unclipped (a marker at the last game), so kept out of the layout
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+
+    def handles(self) -> list:
+        return self.ax.get_legend_handles_labels()[0]
 
     def update(self, i: int) -> list:
         g = int(self.run.snap_game[i])
