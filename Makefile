@@ -18,7 +18,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_render.py
+	$(PY) benchmarks/bench.py
 
 gallery: $(STAMP)
 	$(VENV)/bin/gananim render scenarios/*.yaml --out gallery

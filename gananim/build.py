@@ -12,7 +12,6 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Optional
 
@@ -22,22 +21,15 @@ from .run import Run
 from .scenario import Scenario, load_scenario
 
 RENDER_KEY = ".render-key"
-NOT_TRAINING = ("title", "description", "render")
 
 
 def _digest(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def train_key(sc: Scenario) -> str:
-    """What the recorded numbers depend on: the scenario minus its presentation, and versions."""
-    content = sc.model_dump(mode="json", exclude=set(NOT_TRAINING))
-    return _digest({"scenario": content, "gananim": __version__, "torch": version("torch")})
-
-
 def render_key(sc: Scenario, video: str) -> str:
     """What the figures depend on: the run, the title, the render settings, the video format."""
-    return _digest({"train": train_key(sc), "title": sc.display_title(),
+    return _digest({"train": sc.train_key(), "title": sc.display_title(),
                     "render": sc.render.model_dump(mode="json"), "video": video, "gananim": __version__})
 
 
@@ -59,19 +51,28 @@ def cached_run(sc: Scenario, folder: Path) -> Optional[Run]:
         run = Run.load(path)
     except (OSError, ValueError, KeyError):
         return None  # unreadable or another format: train again
-    return run if run.meta.get("train_key") == train_key(sc) else None
+    return run if run.meta.get("train_key") == sc.train_key() else None
 
 
 def build(path: str | Path, out: str | Path, *, force: bool = False, video: str = "gif",
           quiet: bool = True) -> Built:
     """Train (or reuse) and render (or reuse) one scenario file into out/<stem>/."""
-    from .progress import Bar
-    from .renderer import expected_files, render
-    from .trainer import train
+    from .trainer import TrainingError
 
     start = time.perf_counter()
     sc = load_scenario(path)
     folder = Path(out) / sc.name
+    try:
+        return _build(sc, path, folder, force, video, quiet, start)
+    except TrainingError as exc:  # name the file: the gallery trains many
+        raise TrainingError(f"{path}: {exc}") from None
+
+
+def _build(sc: Scenario, path, folder: Path, force: bool, video: str, quiet: bool, start: float) -> Built:
+    from .progress import Bar
+    from .renderer import expected_files, render
+    from .trainer import train
+
     run = None if force else cached_run(sc, folder)
     trained = run is None
     if not trained:  # same numbers; the presentation may have changed

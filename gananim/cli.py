@@ -48,6 +48,22 @@ def _unique_names(scenarios, files) -> None:
         seen[sc.name] = str(f)
 
 
+def _training_errors(fn):
+    """Report a game that cannot be played (it diverged) as one line with exit status 2."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .trainer import TrainingError
+
+        try:
+            return fn(*args, **kwargs)
+        except TrainingError as exc:
+            _fail(str(exc))
+
+    return wrapper
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gananim")
 def main() -> None:
@@ -69,6 +85,7 @@ def validate(files: tuple[str, ...]) -> None:
 @VIDEO_OPTION
 @click.option("--force", is_flag=True, help="Retrain and re-render even when the cached run and figures are current.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@_training_errors
 def render(files: tuple[str, ...], out: str, video: str, force: bool, quiet: bool) -> None:
     """Train and render scenario FILES into OUT/<file stem>/."""
     from .build import build
@@ -89,6 +106,8 @@ def _build_one(args: tuple) -> "object":
     return build(path, out, force=force, video=video, quiet=True)
 
 
+
+
 @main.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("--out", "out", default="gallery", show_default=True, type=click.Path(file_okay=False))
@@ -97,6 +116,7 @@ def _build_one(args: tuple) -> "object":
 @VIDEO_OPTION
 @click.option("--force", is_flag=True, help="Retrain and re-render every scenario.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_training_errors
 def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet: bool) -> None:
     """Render every scenario under DIRECTORY into OUT/ with OUT/index.html and OUT/gallery.md."""
     from .gallery import write_pages
@@ -139,6 +159,7 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
 @click.option("--fps", default=8, show_default=True, type=click.IntRange(1, 50))
 @click.option("--force", is_flag=True, help="Retrain even when cached runs are current.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@_training_errors
 def compare(files: tuple[str, ...], out: str, video: str, fps: int, force: bool, quiet: bool) -> None:
     """Render scenario FILES side by side in one animation, frames aligned by game: OUT/compare.gif."""
     from .build import cached_run

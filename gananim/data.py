@@ -10,15 +10,29 @@ its mass lives, for grids and axes. Nothing here draws pictures.
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal, Optional
+from typing import Annotated, ClassVar, Literal, Optional
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationInfo, field_validator
+
+Int = Annotated[int, Strict()]  # YAML's `true` is not 1, and 2.5 is not 2
+
+
+def _above(low_key: str, default: float):
+    """A field validator: this value must exceed the field `low_key` (validated before it)."""
+
+    def check(cls, high: float, info: ValidationInfo) -> float:
+        low = info.data.get(low_key, default)
+        if not high > low:
+            raise ValueError(f"must be > {low_key} ({low}) (got {high})")
+        return high
+
+    return check
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Gaussian(_Spec):
@@ -26,8 +40,8 @@ class Gaussian(_Spec):
 
     kind: Literal["gaussian"] = "gaussian"
     mean: float = 0.0
-    std: float = Field(1.0, ge=0.0)
-    samples: Optional[int] = Field(None, ge=1, description="one fixed finite training set")
+    std: float = Field(1.0, gt=0.0)
+    samples: Optional[Int] = Field(None, ge=2, description="one fixed finite training set")
 
     dim: ClassVar[int] = 1
 
@@ -35,14 +49,12 @@ class Gaussian(_Spec):
         return self.mean + self.std * torch.randn(n, 1, generator=gen)
 
     def pdf(self, x: np.ndarray) -> np.ndarray:
-        if self.std == 0:
-            return np.where(np.isclose(x, self.mean), np.inf, 0.0)
         u = (np.asarray(x, dtype=float) - self.mean) / self.std
         return np.exp(-0.5 * u * u) / (self.std * math.sqrt(2 * math.pi))
 
     def view_range(self) -> tuple[float, float]:
         """Where the data lives, for grids and axes: mean +- 3 std."""
-        half = 3.0 * max(self.std, 1e-3)
+        half = 3.0 * self.std
         return self.mean - half, self.mean + half
 
 
@@ -50,7 +62,7 @@ class _Mixture2D(_Spec):
     """Isotropic Gaussian modes in the plane; subclasses define the means, weights and std."""
 
     dim: ClassVar[int] = 2
-    samples: Optional[int] = Field(None, ge=1, description="one fixed finite training set")
+    samples: Optional[Int] = Field(None, ge=1, description="one fixed finite training set")
 
     def modes(self) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
@@ -77,7 +89,7 @@ class Ring(_Mixture2D):
     """k Gaussians of one std, evenly spaced on a circle of the given radius."""
 
     kind: Literal["ring"] = "ring"
-    k: int = Field(8, ge=1)
+    k: Int = Field(8, ge=1)
     radius: float = Field(2.0, gt=0.0)
     std: float = Field(0.02, gt=0.0)
 
@@ -90,7 +102,7 @@ class Grid(_Mixture2D):
     """k x k Gaussians of one std on a square grid centred at 0 with the given spacing."""
 
     kind: Literal["grid"] = "grid"
-    k: int = Field(5, ge=1)
+    k: Int = Field(5, ge=1)
     spacing: float = Field(1.0, gt=0.0)
     std: float = Field(0.05, gt=0.0)
 
@@ -147,17 +159,11 @@ class Sine(_Spec):
     amplitude: float = 1.0
     frequency: float = 1.0
     noise_width: float = Field(0.1, ge=0.0)
-    samples: Optional[int] = Field(None, ge=1, description="one fixed finite training set")
+    samples: Optional[Int] = Field(None, ge=1, description="one fixed finite training set")
 
     dim: ClassVar[int] = 2
 
-    @field_validator("x_high")
-    @classmethod
-    def _above_low(cls, high: float, info: ValidationInfo) -> float:
-        low = info.data.get("x_low", -3.0)
-        if not high > low:
-            raise ValueError(f"must be > x_low ({low}) (got {high})")
-        return high
+    _x_high_above_low = field_validator("x_high")(_above("x_low", -3.0))
 
     def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
         x = self.x_low + (self.x_high - self.x_low) * torch.rand(n, generator=gen)
@@ -177,15 +183,9 @@ class UniformNoise(_Spec):
     kind: Literal["uniform"] = "uniform"
     low: float = 0.0
     high: float = Field(1.0, validate_default=True)
-    dim: int = Field(1, ge=1)
+    dim: Int = Field(1, ge=1)
 
-    @field_validator("high")
-    @classmethod
-    def _above_low(cls, high: float, info: ValidationInfo) -> float:
-        low = info.data.get("low", 0.0)
-        if not high > low:
-            raise ValueError(f"must be > low ({low}) (got {high})")
-        return high
+    _high_above_low = field_validator("high")(_above("low", 0.0))
 
     def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
         return self.low + (self.high - self.low) * torch.rand(n, self.dim, generator=gen)
@@ -200,7 +200,7 @@ class NormalNoise(_Spec):
     kind: Literal["normal"] = "normal"
     mean: float = 0.0
     std: float = Field(1.0, gt=0.0)
-    dim: int = Field(1, ge=1)
+    dim: Int = Field(1, ge=1)
 
     def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
         return self.mean + self.std * torch.randn(n, self.dim, generator=gen)

@@ -1,6 +1,6 @@
 """Spectra of the Hessian of the game value V with respect to all parameters of both players,
-and of each player's own block (D's block should be negative semi-definite near a local Nash
-equilibrium, G's positive semi-definite).
+and of each player's own block: D's block of V (D maximises V: negative semi-definite near a
+local Nash equilibrium) and G's block of G's own loss (G minimises it: positive semi-definite).
 
 The trainer stores the flat parameter vector theta = [theta_D, theta_G] and the batch V was
 evaluated on at each Hessian game; ``spectra`` then returns eigenvalues in ascending order
@@ -35,10 +35,8 @@ def flat_params(*modules: nn.Module) -> torch.Tensor:
     return torch.cat([p.detach().reshape(-1) for m in modules for p in m.parameters()])
 
 
-def value_function(D: nn.Module, G: nn.Module,
-                   value: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = losses.value) -> Callable[..., torch.Tensor]:
-    """V(theta, x, z, eps_real, eps_fake) with theta = [theta_D, theta_G] flat; `value` maps
-    D's outputs on real and fake to the game value (the minimax V by default)."""
+def _unflatten(D: nn.Module, G: nn.Module) -> Callable[[torch.Tensor], tuple[dict, dict]]:
+    """theta (flat, [theta_D, theta_G]) -> (D's parameter dict, G's parameter dict)."""
     names, shapes, owners = [], [], []
     for owner, module in (("D", D), ("G", G)):
         for name, p in module.named_parameters():
@@ -47,37 +45,69 @@ def value_function(D: nn.Module, G: nn.Module,
             owners.append(owner)
     sizes = [int(np.prod(s)) for s in shapes]
 
-    def V(theta, x, z, eps_real, eps_fake):
+    def split(theta):
         chunks = torch.split(theta, sizes)
-        d_params = {n: c.reshape(s) for n, c, s, o in zip(names, chunks, shapes, owners) if o == "D"}
-        g_params = {n: c.reshape(s) for n, c, s, o in zip(names, chunks, shapes, owners) if o == "G"}
+        d = {n: c.reshape(s) for n, c, s, o in zip(names, chunks, shapes, owners) if o == "D"}
+        g = {n: c.reshape(s) for n, c, s, o in zip(names, chunks, shapes, owners) if o == "G"}
+        return d, g
+
+    return split
+
+
+def value_function(D: nn.Module, G: nn.Module,
+                   value: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = losses.value) -> Callable[..., torch.Tensor]:
+    """V(theta, x, z, eps_real, eps_fake) with theta = [theta_D, theta_G] flat; `value` maps
+    D's outputs on real and fake to the game value (the minimax V by default)."""
+    split = _unflatten(D, G)
+
+    def V(theta, x, z, eps_real, eps_fake):
+        d_params, g_params = split(theta)
         fake = functional_call(G, g_params, (z,)) + eps_fake
         return value(functional_call(D, d_params, (x + eps_real,)), functional_call(D, d_params, (fake,)))
 
     return V
 
 
+def generator_loss_function(D: nn.Module, G: nn.Module,
+                            g_loss: Callable[[torch.Tensor], torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """G's own loss as a function of the same (theta, batch): its theta_G block is what G's
+    local optimality is about (for the non-zero-sum losses it differs from V's block)."""
+    split = _unflatten(D, G)
+
+    def L(theta, x, z, eps_real, eps_fake):
+        d_params, g_params = split(theta)
+        return g_loss(functional_call(D, d_params, (functional_call(G, g_params, (z,)) + eps_fake,)))
+
+    return L
+
+
+def _hessians(f: Callable[..., torch.Tensor], thetas: torch.Tensor, batches: tuple, sl: slice) -> torch.Tensor:
+    with warnings.catch_warnings():  # torch's own deprecation notice from inside vmap's backward
+        warnings.filterwarnings("ignore", message="An output with one or more elements was resized")
+        h = vmap(hessian(f, argnums=0))(thetas[sl], *(b[sl] for b in batches)).double()
+    return 0.5 * (h + h.transpose(1, 2))  # symmetric up to float rounding
+
+
 def eigenvalues(V: Callable[..., torch.Tensor], thetas: torch.Tensor, *batches: torch.Tensor,
-                p_d: int | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
+                p_d: int | None = None, g_own: Callable[..., torch.Tensor] | None = None
+                ) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact eigenvalues (ascending) of the Hessian of V at each row of `thetas`: (n, P).
 
     `batches` are stacked like `thetas` (first dimension n). With `p_d` (D's parameter count)
-    also return the eigenvalues of D's block and of G's block.
+    also return the eigenvalues of D's block of V and of G's block (of `g_own`, G's own loss,
+    when given; of V otherwise).
     """
     n, p = thetas.shape
     chunk = max(1, min(n, 2**22 // max(1, p * p)))
-    batched = vmap(hessian(V, argnums=0))
     full, d_block, g_block = np.empty((n, p)), np.empty((n, p_d or 0)), np.empty((n, p - (p_d or 0)))
     for start in range(0, n, chunk):
         sl = slice(start, start + chunk)
-        with warnings.catch_warnings():  # torch's own deprecation notice from inside vmap's backward
-            warnings.filterwarnings("ignore", message="An output with one or more elements was resized")
-            h = batched(thetas[sl], *(b[sl] for b in batches)).double()
-        h = 0.5 * (h + h.transpose(1, 2))  # symmetric up to float rounding
+        h = _hessians(V, thetas, batches, sl)
         full[sl] = torch.linalg.eigvalsh(h).numpy()
         if p_d is not None:
             d_block[sl] = torch.linalg.eigvalsh(h[:, :p_d, :p_d]).numpy()
-            g_block[sl] = torch.linalg.eigvalsh(h[:, p_d:, p_d:]).numpy()
+            hg = h if g_own is None else _hessians(g_own, thetas, batches, sl)
+            g_block[sl] = torch.linalg.eigvalsh(hg[:, p_d:, p_d:]).numpy()
     return full if p_d is None else (full, d_block, g_block)
 
 
@@ -121,18 +151,24 @@ def extremes(op: LinearOperator, k: int, seed: int = 0) -> np.ndarray:
 
 
 def lanczos_spectra(V: Callable[..., torch.Tensor], thetas: torch.Tensor, *batches: torch.Tensor,
-                    p_d: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Extreme eigenvalues (ascending) of the whole Hessian and of each player's block, per point."""
+                    p_d: int, k: int, g_own: Callable[..., torch.Tensor] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Extreme eigenvalues (ascending) of the whole Hessian, of D's block of V and of G's
+    block (of `g_own` when given), per point."""
     rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for i, theta in enumerate(thetas):
-        hvp = HVP(V, theta, *(b[i] for b in batches))
-        rows.append(tuple(extremes(hvp.operator(part), k) for part in (slice(None), slice(0, p_d), slice(p_d, None))))
+        batch = tuple(b[i] for b in batches)
+        hvp = HVP(V, theta, *batch)
+        hvp_g = hvp if g_own is None else HVP(g_own, theta, *batch)
+        rows.append((extremes(hvp.operator(slice(None)), k), extremes(hvp.operator(slice(0, p_d)), k),
+                     extremes(hvp_g.operator(slice(p_d, None)), k)))
     return tuple(np.stack(col) for col in zip(*rows))  # type: ignore[return-value]
 
 
 def spectra(V: Callable[..., torch.Tensor], thetas: torch.Tensor, *batches: torch.Tensor,
-            p_d: int, k: int) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+            p_d: int, k: int, g_own: Callable[..., torch.Tensor] | None = None
+            ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
     """('exact' | 'lanczos', full, D block, G block), each (n, ·) ascending."""
     if thetas.shape[1] <= MAX_EXACT_PARAMS:
-        return ("exact", *eigenvalues(V, thetas, *batches, p_d=p_d))
-    return ("lanczos", *lanczos_spectra(V, thetas, *batches, p_d=p_d, k=k))
+        return ("exact", *eigenvalues(V, thetas, *batches, p_d=p_d, g_own=g_own))
+    return ("lanczos", *lanczos_spectra(V, thetas, *batches, p_d=p_d, k=k, g_own=g_own))

@@ -120,7 +120,7 @@ def _input_grad_sq(D: torch.nn.Module, x: Tensor) -> Tensor:
 
 
 class _Regularizer(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     clips: ClassVar[bool] = False
 
     def penalty(self, D: torch.nn.Module, real: Tensor, fake: Tensor, gen: torch.Generator) -> Tensor:

@@ -14,11 +14,19 @@ WINDOW = 25  # games in the rolling mean used for "reached"
 TAIL = 10  # games averaged for the final objective
 
 
-def energy_distance(x: np.ndarray, y: np.ndarray) -> float:
+def energy_distance(x: np.ndarray, y: np.ndarray, unbiased: bool = True) -> float:
     """Energy distance sqrt(2 E|X - Y| - E|X - X'| - E|Y - Y'|) between two samples (n, d) and
-    (m, d), Euclidean norm, V-statistics; equals scipy.stats.energy_distance in 1D."""
+    (m, d), Euclidean norm. unbiased: U-statistics for the within-sample terms (X' an independent
+    copy, so the zero diagonal is left out), which removes the positive floor two samples of one
+    distribution would otherwise show; the square is clamped at 0. unbiased=False is the
+    V-statistic, equal to scipy.stats.energy_distance in 1D."""
     x, y = np.asarray(x, dtype=float).reshape(len(x), -1), np.asarray(y, dtype=float).reshape(len(y), -1)
-    value = 2 * cdist(x, y).mean() - cdist(x, x).mean() - cdist(y, y).mean()
+
+    def within(a: np.ndarray) -> float:
+        total = cdist(a, a).sum()
+        return total / (len(a) * (len(a) - 1)) if unbiased else total / len(a) ** 2
+
+    value = 2 * cdist(x, y).mean() - within(x) - within(y)
     return float(np.sqrt(max(value, 0.0)))
 
 
@@ -37,8 +45,7 @@ def games_to_reference(objective: np.ndarray, reference: float, tol: float = TOL
     """The first game (1-based) of the first `window`-game stretch after which every rolling
     mean of |V - reference| stays below `tol` until the end; None if it never settles there."""
     dev = np.abs(np.asarray(objective) - reference)
-    if len(dev) < window:
-        return (0 if dev.mean() < tol else None) if len(dev) else None
+    window = max(1, min(window, len(dev)))  # a short run: one window over all of it
     rolling = np.convolve(dev, np.ones(window) / window, mode="valid")  # rolling[i]: games i+1..i+window
     above = np.nonzero(rolling >= tol)[0]
     if len(above) == 0:
@@ -72,6 +79,8 @@ def d_on_data(run: Run, i: int) -> np.ndarray:
     real = run.real_samples
     if real.shape[1] == 1:
         on_data = (run.x_grid >= real[:, 0].min()) & (run.x_grid <= real[:, 0].max())
+        if not on_data.any():  # all samples between two grid points
+            return np.interp(real[:, 0], run.x_grid, run.d_on_grid[i])
         return run.d_on_grid[i][on_data]
     col = np.abs(run.grid_x[None, :] - real[:, :1]).argmin(axis=1)
     row = np.abs(run.grid_y[None, :] - real[:, 1:]).argmin(axis=1)
@@ -95,7 +104,8 @@ def headline(run: Run) -> dict[str, Any]:
         "reached_reference_at_game": games_to_reference(run.objective, ref),
         "mean_d_real": float(run.d_real_mean[-1]),
         "mean_d_fake": float(run.d_fake_mean[-1]),
-        "max_abs_d_minus_half_on_data_range": float(np.abs(d_on_data(run, -1) - 0.5).max()),
+        "max_abs_d_minus_half_on_data_range": (None if run.meta.get("d_output") == "critic"  # no 1/2 for a critic
+                                               else float(np.abs(d_on_data(run, -1) - 0.5).max())),
         "d_range_on_grid": float(d_last.max() - d_last.min()),
         "median_grad_norm_d_last10pct": float(np.median(run.grad_norm_d[-tail:])),
         "median_grad_norm_g_last10pct": float(np.median(run.grad_norm_g[-tail:])),

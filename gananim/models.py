@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 from torch import nn
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -22,13 +22,21 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 
 
 class _Player(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     init: Literal["default", "normal"] = "default"
     init_std: float = Field(0.02, gt=0.0)
 
     def _layers(self, d_in: int, d_out: int) -> nn.Module:
         raise NotImplementedError
+
+    def widths(self, d_in: int, d_out: int) -> list[int]:
+        """Layer widths from input to output (affine layers between consecutive ones)."""
+        raise NotImplementedError
+
+    def parameter_count(self, d_in: int, d_out: int) -> int:
+        w = self.widths(d_in, d_out)
+        return sum((a + 1) * b for a, b in zip(w, w[1:]))
 
     def build(self, d_in: int, d_out: int, gen: torch.Generator) -> nn.Module:
         """Build the module; every draw (PyTorch's default init included) comes from `gen`."""
@@ -52,6 +60,9 @@ class Linear(_Player):
     init: Literal["default", "normal"] = "normal"
     init_std: float = Field(0.1, gt=0.0)
 
+    def widths(self, d_in: int, d_out: int) -> list[int]:
+        return [d_in, d_out]
+
     def _layers(self, d_in: int, d_out: int) -> nn.Module:
         return nn.Linear(d_in, d_out)
 
@@ -60,8 +71,11 @@ class MLP(_Player):
     """Fully connected network: hidden layers with one activation, then a linear output."""
 
     kind: Literal["mlp"] = "mlp"
-    hidden: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [32, 32], min_length=1)
+    hidden: list[Annotated[int, Strict(), Field(ge=1)]] = Field(default_factory=lambda: [32, 32], min_length=1)
     activation: Literal[tuple(ACTIVATIONS)] = "tanh"  # type: ignore[valid-type]
+
+    def widths(self, d_in: int, d_out: int) -> list[int]:
+        return [d_in, *self.hidden, d_out]
 
     def _layers(self, d_in: int, d_out: int) -> nn.Module:
         layers: list[nn.Module] = []

@@ -7,15 +7,18 @@ entry appears in the schema and its error messages by itself.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 
-import torch
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .data import DISTRIBUTIONS, NOISES
+from . import __version__
+from .data import DISTRIBUTIONS, NOISES, Int
 from .hessian import MAX_EXACT_PARAMS
 from .losses import LOSSES, REGULARIZERS
 from .models import PLAYERS
@@ -33,7 +36,7 @@ def _union(registry: dict[str, type[BaseModel]]) -> Any:
 
 
 class _Block(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class OptimizerSettings(_Block):
@@ -50,8 +53,10 @@ class Optimizer(OptimizerSettings):
     discriminator: Optional[OptimizerSettings] = None
 
     def for_player(self, player: str) -> OptimizerSettings:
+        """The shared settings, with the keys the player's block sets replacing them."""
+        shared = self.model_dump(exclude={"generator", "discriminator"}, exclude_unset=True)
         own = getattr(self, player)
-        return own if own is not None else OptimizerSettings(**self.model_dump(exclude={"generator", "discriminator"}))
+        return OptimizerSettings(**shared | (own.model_dump(exclude_unset=True) if own is not None else {}))
 
 
 class InstanceNoise(_Block):
@@ -59,49 +64,49 @@ class InstanceNoise(_Block):
     Arjovsky & Bottou 2017)."""
 
     std: float = Field(0.0, ge=0.0)
-    anneal: Literal["none", "linear"] = "none"  # linear: std falls to 0 over the games
+    anneal: Literal["none", "linear"] = "none"  # linear: from std in the first game to 0 in the last
     # per_game: one noise vector per game, added to both the real and the fake batch at every
     # step of that game (the 2017 tutorial's noisy GAN); per_step: fresh, independent draws.
     draw: Literal["per_step", "per_game"] = "per_step"
 
     def std_at(self, game: int, games: int) -> float:
         """The noise std during game `game` (0-based) of `games`."""
-        return self.std * (1 - game / games) if self.anneal == "linear" else self.std
+        return self.std * (1 - game / max(games - 1, 1)) if self.anneal == "linear" else self.std
 
 
 class Training(_Block):
-    games: int = Field(500, ge=1)
-    d_steps: int = Field(1, ge=1)
-    g_steps: int = Field(1, ge=1)
-    batch_size: int = Field(10, ge=1)
+    games: Int = Field(500, ge=1)
+    d_steps: Int = Field(1, ge=1)
+    g_steps: Int = Field(1, ge=1)
+    batch_size: Int = Field(10, ge=1)
     # alternating: D's steps, then G's steps against the updated D; simultaneous: both
     # gradients at the same point, then both players step (needs d_steps == g_steps)
     update: Literal["alternating", "simultaneous"] = "alternating"
 
 
 class Record(_Block):
-    every: int = Field(10, ge=1)  # one snapshot (= one animation frame) every N games
+    every: Int = Field(10, ge=1)  # one snapshot (= one animation frame) every N games
     hessian: bool = False  # eigenvalues of the Hessian of V (and of each player's block)
     # games between Hessian spectra; default: every game for the exact path (up to 400
     # parameters), every snapshot for the Lanczos path
-    hessian_every: Optional[int] = Field(None, ge=1)
-    hessian_k: int = Field(3, ge=1, le=50)  # Lanczos: this many eigenvalues at each end
-    mapping_samples: Optional[int] = Field(None, ge=1, le=5000)  # fixed noise draws followed through G (10 in 1D, 512 in 2D)
-    density_samples: int = Field(4000, ge=10)  # G draws per snapshot for its density
-    grid: int = Field(400, ge=10)  # points of the x grid D is evaluated on
+    hessian_every: Optional[Int] = Field(None, ge=1)
+    hessian_k: Int = Field(3, ge=1, le=50)  # Lanczos: this many eigenvalues at each end
+    mapping_samples: Optional[Int] = Field(None, ge=1, le=5000)  # fixed noise draws followed through G (10 in 1D, 512 in 2D)
+    density_samples: Int = Field(4000, ge=10)  # G draws per snapshot for its density
+    grid: Int = Field(400, ge=10)  # points of the x grid D is evaluated on
 
 
 class Render(_Block):
     outputs: Optional[list[Literal[OUTPUTS]]] = None  # type: ignore[valid-type]
-    fps: int = Field(8, ge=1, le=50)
+    fps: Int = Field(8, ge=1, le=50)
     formats: list[Literal["png", "pdf", "svg"]] = Field(default_factory=lambda: ["png"], min_length=1)  # static figures
-    dpi: int = Field(100, ge=50, le=300)
+    dpi: Int = Field(100, ge=50, le=300)
 
 
 class Scenario(_Block):
     title: Optional[str] = None
     description: str = ""
-    seed: int = Field(0, ge=0)
+    seed: Int = Field(0, ge=0, le=2**62)
     data: _union(DISTRIBUTIONS)
     noise: _union(NOISES) = Field(default_factory=lambda: NOISES["uniform"]())
     generator: _union(PLAYERS) = Field(default_factory=lambda: PLAYERS["linear"]())
@@ -133,11 +138,17 @@ class Scenario(_Block):
         return self
 
     def parameter_count(self) -> int:
-        """Parameters of D and G together (the size of the Hessian of V)."""
-        gen = torch.Generator().manual_seed(0)
-        g = self.generator.build(self.noise.dim, self.data.dim, gen)
-        d = self.discriminator.build(self.data.dim, 1, gen)
-        return sum(p.numel() for m in (g, d) for p in m.parameters())
+        """Parameters of D and G together (the size of the Hessian of V), from the specs."""
+        return (self.generator.parameter_count(self.noise.dim, self.data.dim)
+                + self.discriminator.parameter_count(self.data.dim, 1))
+
+    def train_key(self) -> str:
+        """What the recorded numbers depend on: the scenario minus its presentation (title,
+        description, render), and the gananim and torch versions. A cached run.npz is reused
+        while it is unchanged."""
+        content = self.model_dump(mode="json", exclude={"title", "description", "render"})
+        blob = json.dumps({"scenario": content, "gananim": __version__, "torch": version("torch")}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     @property
     def name(self) -> str:
@@ -175,7 +186,7 @@ def _describe(err: dict, raw: Any) -> str:
     key, kind, got = _dotted(err["loc"], raw), err["type"], err.get("input")
     if kind == "extra_forbidden":
         return f"{key}: unknown key"
-    if kind == "missing":
+    if kind == "missing" and not isinstance(err["loc"][-1], int):
         return f"{key}: required key is missing"
     if kind == "union_tag_invalid":
         allowed = err["ctx"]["expected_tags"]
@@ -185,6 +196,12 @@ def _describe(err: dict, raw: Any) -> str:
     if kind == "value_error":
         cause = err.get("ctx", {}).get("error")
         return str(cause) if isinstance(cause, _KeyError) else f"{key}: {cause}"
+    if kind == "too_short":
+        return f"{key}: must have at least {err['ctx']['min_length']} item(s) (got {got!r})"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"{key}: must be a mapping of keys (got {got!r})"
+    if kind in ("tuple_type", "list_type") or (kind == "missing" and isinstance(err["loc"][-1], int)):
+        return f"{key.rsplit('[', 1)[0]}: must be a list of the right length (got {_value_at(raw, err['loc'][:-1])!r})"
     msg = err["msg"]
     if kind == "literal_error":
         msg = "must be " + msg.removeprefix("Input should be ")
@@ -194,10 +211,35 @@ def _describe(err: dict, raw: Any) -> str:
     return f"{key}: {msg} (got {got!r})"
 
 
+def _value_at(raw: Any, loc: tuple) -> Any:
+    for elem in loc:
+        if isinstance(raw, dict) and elem in raw:
+            raw = raw[elem]
+        elif isinstance(raw, list) and isinstance(elem, int) and elem < len(raw):
+            raw = raw[elem]
+    return raw
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load, but a key given twice in one mapping is an error, not 'the last one wins'."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def parse_scenario(raw: Any, source: str = "<scenario>", name: str = "scenario") -> Scenario:
     """Validate a mapping (already parsed YAML) into a Scenario, or raise ScenarioError."""
     if not isinstance(raw, dict):
         raise ScenarioError(f"{source}: expected a mapping of keys at the top level (got {type(raw).__name__})")
+    bad = [k for k in raw if not isinstance(k, str)]
+    if bad:
+        raise ScenarioError(f"{source}: {bad[0]!r}: keys must be names (text)")
     try:
         sc = Scenario.model_validate(raw)
     except ValidationError as exc:
@@ -216,7 +258,7 @@ def load_scenario(path: str | Path) -> Scenario:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""

@@ -21,6 +21,10 @@ from .scenario import OptimizerSettings, Scenario
 
 Progress = Callable[[int, int], None]
 
+
+class TrainingError(RuntimeError):
+    """The game could not be played to the end (it diverged); the message is one line."""
+
 OPTIMIZERS: dict[str, Callable[[list[torch.Tensor], OptimizerSettings], torch.optim.Optimizer]] = {
     "sgd": lambda ps, o: torch.optim.SGD(ps, lr=o.lr, momentum=o.momentum),
     "adam": lambda ps, o: torch.optim.Adam(ps, lr=o.lr, betas=o.betas),
@@ -59,8 +63,9 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
     G = sc.generator.build(noise.dim, data.dim, gen)
     D = sc.discriminator.build(data.dim, 1, gen)
     g_params, d_params = list(G.parameters()), list(D.parameters())
-    opt_d = OPTIMIZERS[sc.optimizer.for_player("discriminator").kind](d_params, sc.optimizer.for_player("discriminator"))
-    opt_g = OPTIMIZERS[sc.optimizer.for_player("generator").kind](g_params, sc.optimizer.for_player("generator"))
+    settings_d, settings_g = sc.optimizer.for_player("discriminator"), sc.optimizer.for_player("generator")
+    opt_d = OPTIMIZERS[settings_d.kind](d_params, settings_d)
+    opt_g = OPTIMIZERS[settings_g.kind](g_params, settings_g)
     probe = PROBES[data.dim](sc, real_set, seed=sc.seed + 1_000_003)
     B, n = tr.batch_size, tr.games
     per_game = sc.instance_noise.draw == "per_game"
@@ -119,8 +124,13 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
         with torch.no_grad():
             v = loss.value(D(x + eps_r), D(G(z) + eps_f))
         rows["objective"][game], rows["d_loss"][game], rows["g_loss"][game] = float(v), d_loss.item(), g_loss.item()
+        if not all(np.isfinite(rows[k][game]) for k in ("objective", "d_loss", "g_loss")) or not (
+                np.isfinite(gn_d) and np.isfinite(gn_g)):
+            raise TrainingError(f"training diverged at game {game + 1} (objective {rows['objective'][game]:.3g}, "
+                                f"D loss {rows['d_loss'][game]:.3g}, G loss {rows['g_loss'][game]:.3g}); "
+                                f"try a smaller optimizer.lr")
         rows["grad_norm_d"][game], rows["grad_norm_g"][game] = gn_d, gn_g
-        if rec.hessian and ((game + 1) % rec.hessian_every == 0 or game == 0):
+        if rec.hessian and ((game + 1) % rec.hessian_every == 0 or game == 0 or game + 1 == n):
             points.append((game + 1, hessian.flat_params(D, G), x, z, eps_r, eps_f))
         if (game + 1) % rec.every == 0 or game + 1 == n:
             snaps.append(probe(G, D))
@@ -136,7 +146,7 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
         games, *stacked = zip(*points)
         method, full, d_block, g_block = hessian.spectra(
             hessian.value_function(D, G, loss.value), *(torch.stack(col) for col in stacked),
-            p_d=sum(p.numel() for p in d_params), k=rec.hessian_k)
+            p_d=sum(p.numel() for p in d_params), k=rec.hessian_k, g_own=hessian.generator_loss_function(D, G, loss.g))
         arrays |= {"hessian_game": np.array(games), "hessian_eigvals": full,
                    "hessian_eigvals_d": d_block, "hessian_eigvals_g": g_block}
         meta |= {"hessian_method": method, "parameters": {"D": sum(p.numel() for p in d_params),
@@ -145,10 +155,8 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
 
 
 def _meta(sc: Scenario, loss: losses.Loss) -> dict:
-    from .build import train_key
-
     return {
-        "train_key": train_key(sc),
+        "train_key": sc.train_key(),
         "format": FORMAT,
         "name": sc.name,
         "title": sc.display_title(),

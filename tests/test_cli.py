@@ -53,3 +53,36 @@ def test_python_api(tmp_path):
     back = g.Run.load(written["run"])
     assert np.array_equal(back.objective, run.objective)
     assert sc.name == "api" and back.meta["name"] == "api"
+
+
+def test_a_diverging_game_is_one_line_and_writes_nothing(tmp_path):
+    (tmp_path / "boom.yaml").write_text(yaml.safe_dump(tiny(
+        loss="least_squares", optimizer={"kind": "sgd", "lr": 5.0}, training={"games": 50})))
+    res = gananim("render", "boom.yaml", "--out", "out", "-q", cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.startswith("gananim: error: boom.yaml: training diverged at game ")
+    assert "try a smaller optimizer.lr" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "out" / "boom").exists()
+
+
+def test_rendering_a_saved_run_needs_no_torch(tiny_run, tmp_path):
+    tiny_run.save(tmp_path / "run.npz")
+    code = ("import sys; sys.modules['torch'] = None\n"  # any import of torch now fails
+            "import gananim\n"
+            f"run = gananim.Run.load({str(tmp_path / 'run.npz')!r})\n"
+            f"written = gananim.render(run, {str(tmp_path / 'out')!r})\n"
+            "print(sorted(p.name for p in written.values()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "animation.gif" in out.stdout and "hessian.png" in out.stdout
+
+
+def test_stale_outputs_are_removed(tmp_path):
+    from gananim.renderer import render
+    from gananim.scenario import parse_scenario
+    from gananim.trainer import train
+
+    render(train(parse_scenario(tiny(training={"games": 4}))), tmp_path)
+    assert (tmp_path / "hessian.png").exists()
+    render(train(parse_scenario(tiny(training={"games": 4}, record={"hessian": False}))), tmp_path)
+    assert not (tmp_path / "hessian.png").exists()

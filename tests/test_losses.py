@@ -88,6 +88,26 @@ def test_gradient_penalty_is_zero_for_a_1_lipschitz_critic_and_positive_for_a_st
     assert steep == pytest.approx(10.0 * (3.0 - 1.0) ** 2, rel=1e-5)
 
 
+class Quadratic(torch.nn.Module):
+    """f(x) = |x|^2 / 2: grad f(x) = x, so a penalty tells where it was evaluated."""
+
+    def forward(self, x):
+        return 0.5 * (x**2).sum(dim=1, keepdim=True)
+
+
+def test_penalties_are_evaluated_where_their_definitions_say():
+    real = torch.tensor([[3.0, 4.0], [0.0, 1.0]])  # |grad|^2 = 25, 1
+    fake = torch.tensor([[1.0, 0.0], [0.0, 2.0]])  # |grad|^2 = 1, 4
+    D = Quadratic()
+    assert REGULARIZERS["r1"](gamma=2.0).penalty(D, real, fake, None).item() == pytest.approx(0.5 * 2.0 * 13.0)
+    assert REGULARIZERS["r2"](gamma=2.0).penalty(D, real, fake, None).item() == pytest.approx(0.5 * 2.0 * 2.5)
+    gen = torch.Generator().manual_seed(1)
+    a = torch.rand(2, 1, generator=torch.Generator().manual_seed(1))  # the same draw the penalty makes
+    x_hat = a * real + (1 - a) * fake
+    want = 10.0 * ((x_hat.norm(dim=1) - 1) ** 2).mean().item()  # on the interpolates, not on real or fake
+    assert REGULARIZERS["gradient_penalty"](weight=10.0).penalty(D, real, fake, gen).item() == pytest.approx(want, rel=1e-5)
+
+
 def test_r1_and_r2_are_gamma_half_mean_squared_gradient():
     D = Linear1D(2.0)  # |grad| = 2 everywhere
     x = torch.randn(8, 2)
@@ -128,7 +148,7 @@ def test_instance_noise_anneals_linearly():
     from gananim.scenario import InstanceNoise
 
     noise = InstanceNoise(std=2.0, anneal="linear")
-    assert [noise.std_at(g, 4) for g in range(4)] == [2.0, 1.5, 1.0, 0.5]
+    assert [noise.std_at(g, 5) for g in range(5)] == [2.0, 1.5, 1.0, 0.5, 0.0]  # the last game has none
     assert InstanceNoise(std=2.0).std_at(3, 4) == 2.0
 
 

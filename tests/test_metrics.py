@@ -15,6 +15,8 @@ def test_games_to_reference():
     assert games_to_reference(np.zeros(300), REF, window=10) is None
     leaves = np.concatenate([np.full(200, REF), np.zeros(100)])
     assert games_to_reference(leaves, REF, window=10) is None  # must stay, not just pass by
+    assert games_to_reference(np.full(3, REF), REF) == 1  # shorter than the window: 1-based still
+    assert games_to_reference(np.zeros(3), REF) is None
 
 
 def test_spectrum_signs():
@@ -32,9 +34,15 @@ def test_energy_distance_matches_scipy_in_1d_and_known_values():
 
     rng = np.random.default_rng(0)
     a, b = rng.normal(0, 1, 300), rng.normal(0.5, 2, 400)
-    assert energy_distance(a[:, None], b[:, None]) == pytest.approx(scipy_energy(a, b), rel=1e-9)
+    assert energy_distance(a[:, None], b[:, None], unbiased=False) == pytest.approx(scipy_energy(a, b), rel=1e-9)
     pts = rng.normal(size=(200, 2))
-    assert energy_distance(pts, pts) == pytest.approx(0.0, abs=1e-12)
+    assert energy_distance(pts, pts, unbiased=False) == pytest.approx(0.0, abs=1e-12)
+    # two independent samples of one law: the V-statistic has a positive floor, the U-statistic does not
+    floor = [energy_distance(rng.normal(size=(300, 2)), rng.normal(size=(300, 2)), unbiased=False) for _ in range(10)]
+    unbiased = [energy_distance(rng.normal(size=(300, 2)), rng.normal(size=(300, 2))) for _ in range(10)]
+    assert np.mean(floor) > 0.05 and np.mean(unbiased) < 0.5 * np.mean(floor)
+    # a real difference stands out: a shift of 1
+    assert energy_distance(rng.normal(size=(300, 2)), rng.normal(size=(300, 2)) + [1.0, 0.0]) > 0.5
     # two point masses at distance d: sqrt(2 d)
     assert energy_distance(np.zeros((5, 2)), np.tile([3.0, 4.0], (7, 1))) == pytest.approx(np.sqrt(10.0))
 

@@ -99,3 +99,19 @@ def test_render_without_hessian(tmp_path):
     render(run, tmp_path)
     assert not (tmp_path / "hessian.png").exists()
     assert "final_spectrum" not in json.loads((tmp_path / "summary.json").read_text())
+
+
+def test_gif_delta_frames_decode_to_the_rendered_frames(tiny_run, tmp_path):
+    """Frames after the first store only changed pixels (transparent elsewhere): a viewer must
+    still see exactly the quantized frame."""
+    from gananim.renderer.animate import write_gif
+
+    frames = render_frames(tiny_run, dpi=50)
+    write_gif(frames, tmp_path / "a.gif", 10)
+    palette = shared_palette(frames)
+    colours = np.array(palette.getpalette()[:768]).reshape(-1, 3)
+    gif = Image.open(tmp_path / "a.gif")
+    for k, frame in enumerate(frames):
+        want = colours[np.asarray(Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE))]
+        gif.seek(k)
+        assert np.array_equal(np.asarray(gif.convert("RGB")), want), k

@@ -64,6 +64,31 @@ def test_per_player_optimizer_override():
     assert sc.optimizer.for_player("generator").kind == "adam"
     assert sc.optimizer.for_player("generator").lr == 0.001
     assert sc.optimizer.for_player("discriminator").lr == 0.1
+    # a player's block overrides only the keys it sets: G keeps adam and its betas
+    sc = parse_scenario(tiny(optimizer={"kind": "adam", "lr": 0.001, "betas": [0.5, 0.99], "generator": {"lr": 0.0002}}))
+    g = sc.optimizer.for_player("generator")
+    assert (g.kind, g.lr, g.betas) == ("adam", 0.0002, (0.5, 0.99))
+
+
+def test_duplicate_keys_and_non_text_keys_are_errors(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("data: {kind: gaussian}\nseed: 1\nseed: 2\n")
+    with pytest.raises(ScenarioError, match="dup.yaml: line 3: invalid YAML: duplicate key 'seed'"):
+        load_scenario(path)
+    with pytest.raises(ScenarioError, match="x.yaml: 1: keys must be names"):
+        parse_scenario({"data": {"kind": "gaussian"}, 1: 2}, "x.yaml")
+
+
+def test_validation_does_not_build_networks(monkeypatch):
+    import torch
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("validation built a layer")
+
+    monkeypatch.setattr(torch.nn.Linear, "__init__", refuse)
+    sc = parse_scenario({"data": {"kind": "gaussian"}, "record": {"hessian": True},
+                         "generator": {"kind": "mlp", "hidden": [50_000, 50_000]}})
+    assert sc.parameter_count() == (1 + 1) * 50_000 + 50_001 * 50_000 + 50_001 * 1 + 2
 
 
 BAD = [
@@ -71,7 +96,7 @@ BAD = [
     ({"data": {"kind": "gaussian"}, "trainig": {}}, "trainig: unknown key"),
     ({"data": {"kind": "gauss"}}, "data.kind: must be one of 'gaussian'"),
     ({"noise": {"kind": "uniform"}}, "data: required key is missing"),
-    ({"data": {"kind": "gaussian", "std": -1}}, "data.std: must be greater than or equal to 0 (got -1)"),
+    ({"data": {"kind": "gaussian", "std": -1}}, "data.std: must be greater than 0 (got -1)"),
     ({"data": {"kind": "gaussian"}, "training": {"d_steps": 0}}, "training.d_steps: must be greater than or equal to 1 (got 0)"),
     ({"data": {"kind": "gaussian"}, "optimizer": {"lr": 0}}, "optimizer.lr: must be greater than 0 (got 0)"),
     ({"data": {"kind": "gaussian"}, "loss": "wgan"}, "loss: must be 'minimax', 'non_saturating', 'least_squares', 'wasserstein' or 'hinge' (got 'wgan')"),
@@ -90,6 +115,14 @@ BAD = [
      "data.components[0].cov: must be a symmetric positive definite 2 x 2 matrix"),
     ({"data": {"kind": "sine", "x_low": 1, "x_high": 0}}, "data.x_high: must be > x_low (1.0) (got 0.0)"),
     ([1, 2], "expected a mapping of keys at the top level"),
+    ({"data": {"kind": "gaussian", "mean": float("nan")}}, "data.mean: must be a finite number (got nan)"),
+    ({"data": {"kind": "gaussian"}, "optimizer": {"lr": float("inf")}}, "optimizer.lr: must be a finite number (got inf)"),
+    ({"data": {"kind": "gaussian"}, "training": {"games": True}}, "training.games: must be a valid integer (got True)"),
+    ({"data": {"kind": "gaussian"}, "seed": 2**64}, "seed: must be less than or equal to"),
+    ({"data": {"kind": "gaussian", "std": 0}}, "data.std: must be greater than 0 (got 0)"),
+    ({"data": {"kind": "gaussian"}, "regularizer": "r1"}, "regularizer: must be a mapping of keys (got 'r1')"),
+    ({"data": {"kind": "gaussian"}, "generator": {"kind": "mlp", "hidden": []}}, "generator.hidden: must have at least 1 item(s) (got [])"),
+    ({"data": {"kind": "mixture", "components": [{"mean": [0]}]}}, "data.components[0].mean: must be a list of the right length (got [0])"),
 ]
 
 
@@ -114,6 +147,15 @@ def test_allowed_names_come_from_the_registries():
         assert all(repr(k) in str(info.value) for k in registry)
     for name in LOSSES:
         assert parse_scenario(tiny(loss=name)).loss == name
+
+
+def test_schema_names_match_the_implementations():
+    from gananim.renderer import OUTPUTS as RENDER_OUTPUTS
+    from gananim.scenario import OPTIMIZERS, OUTPUTS
+    from gananim.trainer import OPTIMIZERS as TRAIN_OPTIMIZERS
+
+    assert set(OUTPUTS) == set(RENDER_OUTPUTS)
+    assert set(OPTIMIZERS) == set(TRAIN_OPTIMIZERS)
 
 
 def test_yaml_errors_and_missing_files(tmp_path):

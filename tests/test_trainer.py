@@ -113,3 +113,8 @@ def test_one_game_is_the_sgd_update_by_hand(update):
 def test_alternating_and_simultaneous_differ():
     runs = [train(parse_scenario(tiny(training={"games": 5, "d_steps": 1, "update": u}))) for u in ("alternating", "simultaneous")]
     assert not np.allclose(runs[0].grad_norm_g, runs[1].grad_norm_g)
+
+
+def test_the_last_game_always_gets_a_hessian():
+    r = train(parse_scenario(tiny(training={"games": 7}, record={"hessian_every": 3})))
+    assert r.hessian_game.tolist() == [1, 3, 6, 7]

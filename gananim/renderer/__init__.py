@@ -44,6 +44,9 @@ OUTPUTS: dict[str, Callable[[Run, Path, dict, str, Optional[Progress]], list[Pat
 }
 
 
+ALL_FILES = {"animation.gif", "animation.mp4"} | {f"{n}.{fmt}" for n in ("summary", "hessian") for fmt in ("png", "pdf", "svg")}
+
+
 def expected_files(settings: dict, video: str = "gif") -> list[str]:
     """The file names a render with these settings writes (besides run.npz and summary.json)."""
     names = []
@@ -67,16 +70,21 @@ def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     settings = run.scenario["render"]
-    written = {"run": run.save(out / "run.npz")}
+    summary = headline(run)  # computed first: a run that cannot be summarised writes nothing
+    written: dict[str, Path] = {}
     with style.theme():
         for name in settings["outputs"]:
             for path in OUTPUTS[name](run, out, settings, video, progress):
                 written[path.name] = path
             written[name] = path
+    keep = set(expected_files(settings, video))
+    for stale in ALL_FILES - keep:  # outputs of an earlier render that this one does not make
+        (out / stale).unlink(missing_ok=True)
     with atomic_open(out / "summary.json", "w") as fh:
-        json.dump(headline(run), fh, indent=2, sort_keys=True)
+        json.dump(summary, fh, indent=2, sort_keys=True)
         fh.write("\n")
     written["summary.json"] = out / "summary.json"
+    written["run"] = run.save(out / "run.npz")  # last: its presence means the folder is complete
     return written
 
 

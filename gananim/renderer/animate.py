@@ -48,28 +48,50 @@ def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]
     return fig, update
 
 
-def render_frames(run: Run, dpi: int, progress: Optional[Progress] = None) -> list[np.ndarray]:
-    """Every snapshot as an RGB array (H, W, 3)."""
-    fig, update = animation_figure(run, dpi)
-    n = len(run.snap_game)
+def blit_frames(fig: Figure, update: Callable[[int], list], n: int,
+                progress: Optional[Progress] = None) -> list[np.ndarray]:
+    """Frames 0..n-1 of a persistent figure by blitting: everything that never changes is drawn
+    once into a cached background; each frame restores it and draws only the changing artists
+    (and, to keep the stacking order, the static ones of their axes that lie above them)."""
+    changing = update(0)
+    redraw: list = []
+    for ax in fig.axes:  # in drawing order: axes by axes, then by zorder as Axes.draw does (stable)
+        mine = [a for a in changing if a.axes is ax]
+        if mine:
+            lowest = min(a.get_zorder() for a in mine)
+            above = [c for c in ax.get_children() if c is not ax.patch and c.get_zorder() >= lowest]
+            redraw += sorted(above, key=lambda a: a.get_zorder())
+    redraw += [a for a in changing if a.axes is None]  # figure-level text: the game counter
+    for artist in redraw:
+        artist.set_animated(True)  # left out of the background
+    fig.canvas.draw()  # lays the figure out and draws the background
+    fig.set_layout_engine("none")  # axes limits never change: lay out once, not on every frame
+    background = fig.canvas.copy_from_bbox(fig.bbox)
     frames = []
     for i in range(n):
-        update(i)
-        fig.canvas.draw()
-        if i == 0:  # axes limits never change: lay out once, not on every frame
-            fig.set_layout_engine("none")
+        if i:
+            update(i)
+        fig.canvas.restore_region(background)
+        for artist in redraw:
+            fig.draw_artist(artist)
         frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
         if progress is not None:
             progress(i + 1, n)
     return frames
 
 
-def shared_palette(frames: list[np.ndarray], colours: int = GIF_COLOURS) -> Image.Image:
+def render_frames(run: Run, dpi: int, progress: Optional[Progress] = None) -> list[np.ndarray]:
+    """Every snapshot as an RGB array (H, W, 3)."""
+    fig, update = animation_figure(run, dpi)
+    return blit_frames(fig, update, len(run.snap_game), progress)
+
+
+def shared_palette(frames: list[np.ndarray], colours: int = GIF_COLOURS, heat: bool = True) -> Image.Image:
     """One palette for all frames: the style's pure colours (so a small marker never turns
     grey) plus median-cut colours of an evenly spaced sample of frames (anti-aliasing blends)."""
-    heat = LinearSegmentedColormap.from_list("heat", style.HEAT)(np.linspace(0, 1, 40))[:, :3]
+    ramp = LinearSegmentedColormap.from_list("heat", style.HEAT)(np.linspace(0, 1, 40))[:, :3] if heat else []
     exact = ([tuple(int(c[k:k + 2], 16) for k in (1, 3, 5)) for c in style.PALETTE] + [(255, 255, 255)]
-             + [tuple(int(round(255 * v)) for v in rgb) for rgb in heat])  # smooth heat maps and colour bars
+             + [tuple(int(round(255 * v)) for v in rgb) for rgb in ramp])  # smooth heat maps and colour bars
     pick = np.linspace(0, len(frames) - 1, min(len(frames), 8)).round().astype(int)
     sample = Image.fromarray(np.concatenate([frames[i] for i in pick], axis=0))
     cut = sample.quantize(colors=colours - len(exact), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
@@ -114,13 +136,24 @@ def write_mp4(frames: list[np.ndarray], path: str | Path, fps: int) -> Path:
     return Path(path)
 
 
+UNCHANGED = 255  # palette index of "same as the previous frame" (transparent; the palette has < 255 colours)
+
+
 def write_gif(frames: list[np.ndarray], path: str | Path, fps: int) -> Path:
-    """Write frames as a looping GIF, atomically."""
+    """Write frames as a looping GIF, atomically: one shared palette, no dithering, and each
+    frame after the first stores only what changed (unchanged pixels are transparent over the
+    kept previous frame, disposal 1), which LZW compresses to almost nothing."""
     palette = shared_palette(frames)
-    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    indices = [np.asarray(Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)) for f in frames]
+    images = []
+    for k, cur in enumerate(indices):
+        delta = cur if k == 0 else np.where(cur == indices[k - 1], UNCHANGED, cur).astype(np.uint8)
+        image = Image.fromarray(delta, mode="P")
+        image.putpalette(palette.getpalette())
+        images.append(image)
     durations = [round(1000 / fps)] * len(images)
     durations[-1] = max(durations[-1], HOLD_LAST_MS)
     with atomic_open(path) as fh:
         images[0].save(fh, format="GIF", save_all=True, append_images=images[1:], duration=durations,
-                       loop=0, optimize=False, disposal=1)
+                       loop=0, optimize=False, disposal=1, transparency=UNCHANGED)
     return Path(path)

@@ -11,7 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..fileio import atomic_open
-from ..metrics import spectrum_signs
+from ..metrics import TAIL, spectrum_signs
 from ..run import Run
 from . import style
 from .panels import PANELS
@@ -106,7 +106,7 @@ def summary_figure(run: Run, dpi: int) -> Figure:
     ax = axes[0, 1]
     draw_objective(ax, run)
     ref = run.meta["reference"]
-    final = float(np.mean(run.objective[-10:]))
+    final = float(np.mean(run.objective[-TAIL:]))
     if run.scenario["loss"] == "wasserstein" and "w1" in run:
         tail = f"final gap {final:.3f}, W1 from samples {float(run.w1[-1]):.3f}"
     else:
@@ -198,9 +198,9 @@ def hessian_figure(run: Run, dpi: int) -> Figure:
     d_max, g_min = run.hessian_eigvals_d.max(axis=1), run.hessian_eigvals_g.min(axis=1)
     marker = "o" if len(games) < 40 else None
     blocks.plot(games, d_max, color=style.BLACK, lw=1.8, marker=marker, ms=4,
-                label="largest eigenvalue of D's block (want ≤ 0)")
+                label="largest eigenvalue of D's block of the objective (want ≤ 0)")
     blocks.plot(games, g_min, color=style.GREY, lw=1.8, marker=marker, ms=4, ls="--",
-                label="smallest eigenvalue of G's block (want ≥ 0)")
+                label="smallest eigenvalue of G's block of G's loss (want ≥ 0)")
     both = np.concatenate([d_max, g_min])
     blocks.set_yscale("symlog", linthresh=_linthresh(both))
     top_lim = 1.5 * max(np.abs(both).max(), _linthresh(both))

@@ -18,7 +18,7 @@ ARROW_FRACTION = 0.08  # a typical push is drawn this long, as a fraction of the
 
 
 class Field2D:
-    def __init__(self, ax: Axes, run: Run, legend: bool = False):
+    def __init__(self, ax: Axes, run: Run):
         self.ax, self.run = ax, run
         gx, gy = run.grid_x, run.grid_y
         self.critic = run.meta.get("d_output") == "critic"

@@ -15,14 +15,14 @@ TOP = 1.12
 
 
 class Mapping1D:
-    def __init__(self, ax: Axes, run: Run, legend: bool = False):
+    def __init__(self, ax: Axes, run: Run):
         self.ax, self.run = ax, run
         x = run.x_grid
         ax.set_xlim(x[0], x[-1])
         ax.set_ylim(NOISE_Y - 0.2, TOP)
         ax.set_yticks([0, 0.5, 1])
         ax.set_ylabel("D(x)  and  density")
-        ax.set_xlabel("x  (data)  ·  z  (noise, same axis)")
+        ax.set_xlabel("x  (data)  ·  z  (noise, same axis)" if run.z_fixed.shape[1] == 1 else "x  (data)")
         ax.grid(axis="y", visible=False)
         ax.axhline(0, color=style.BLACK, lw=1, zorder=1)
         self.critic = run.meta.get("d_output") == "critic"
@@ -64,8 +64,6 @@ class Mapping1D:
                                     zorder=4)
         self.axes = [ax] + ([d_ax] if self.critic else [])
         self.fakes = FakeMarkers(ax, run, size=10)
-        if legend:
-            ax.legend(loc="upper left", ncol=2, fontsize=10, framealpha=0.92, borderaxespad=0.3)
 
     def handles(self) -> list:
         """Legend handles of every artist with a label (both y axes)."""

@@ -1,0 +1,230 @@
+"""gananim's benchmark table (make bench). One run, one table; medians of --repeats repeats
+(time.perf_counter) unless a row says otherwise. Nothing here is asserted.
+
+a/b. Frame rendering and GIF size: gananim's writer (one persistent figure, blitting over a
+     cached background, one shared palette) against the usual way (matplotlib FuncAnimation
+     clearing and redrawing the axes every frame, saved with PillowWriter), on the same Run,
+     the same frame content and the same size.
+c.   Training + recording of each shipped scenario, games per second, with and without the
+     Hessian (the first --train-games games of each).
+d.   The Hessian spectrum of one snapshot, exact and Lanczos, at about 4, 1k and 10k parameters.
+e.   `gananim gallery scenarios/` cold (one run each: minutes) and from cache, --jobs 1 and 2,
+     with the peak memory (max RSS) of the largest process.
+f.   `gananim render scenarios/strong_discr.yaml` end to end in a new process.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+rows: list[tuple[str, str, str]] = []
+
+
+def timed(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def row(section: str, what: str, value: str) -> None:
+    rows.append((section, what, value))
+    print(f"  {section:<4} {what:<62} {value}", file=sys.stderr, flush=True)
+
+
+# --- a/b: the usual way, written out here as the baseline -------------------------------------
+
+def baseline_gif(run, path: Path, fps: int, dpi: int) -> None:
+    """FuncAnimation + PillowWriter, clearing and redrawing every frame: what people write."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    from gananim.renderer import style
+
+    with style.theme():
+        fig, (ax, strip) = plt.subplots(2, 1, figsize=style.ANIMATION_SIZE, dpi=dpi,
+                                        gridspec_kw={"height_ratios": [3.2, 1]}, layout="constrained")
+        x, z = run.x_grid, run.z_fixed[:, 0]
+        real = run.real_samples[:, 0]
+
+        def draw(i):
+            ax.clear()
+            strip.clear()
+            g = run.g_of_z[i][:, 0]
+            ax.axhline(0, color="k", lw=1)
+            ax.axhline(-0.55, color="k", lw=1)
+            ax.axhline(0.5, color=style.GREY, ls=":", label="D = 1/2")
+            ax.plot(x, run.real_pdf, color=style.REAL, label="real density")
+            ax.plot(real, np.zeros_like(real), "o", color=style.REAL, label="real samples")
+            ax.stairs(np.minimum(run.g_density[i], 1.12), run.density_edges, fill=True, color=style.FAKE,
+                      alpha=0.22, label="G density")
+            ax.plot(z, np.full_like(z, -0.55), "o", color="k", label="noise draws z")
+            for zi, gi in zip(z, g):
+                ax.plot([zi, gi], [-0.53, -0.02], color=style.GREY, lw=1.1)
+            ax.plot(x, run.d_on_grid[i], color=style.DISC, lw=2.5, label="D(x)")
+            fooled = run.fooled[i].astype(bool)
+            ax.plot(g[fooled], np.zeros(fooled.sum()), "^", color=style.FOOLED, label="fools D")
+            ax.plot(g[~fooled], np.zeros((~fooled).sum()), "v", color=style.NOT_FOOLED, label="caught")
+            ax.set_xlim(x[0], x[-1])
+            ax.set_ylim(-0.75, 1.12)
+            ax.set_xlabel("x (data) · z (noise)")
+            ax.set_ylabel("D(x) and density")
+            ax.legend(loc="upper left", ncol=3, fontsize=9)
+            ax.set_title(f"{run.meta['title']}   game {int(run.snap_game[i])} / {len(run.game)}")
+            game = int(run.snap_game[i])
+            strip.plot(run.game, run.objective, color=style.LIGHT_GREY)
+            strip.plot(run.game[:game], run.objective[:game], color="k")
+            if game:
+                strip.plot([game], [run.objective[game - 1]], "o", color=style.VERMILLION)
+            strip.axhline(run.meta["reference"], color=style.REFERENCE, ls="--")
+            strip.set_xlabel("game")
+            strip.set_ylabel("V(D, G)")
+
+        anim = FuncAnimation(fig, draw, frames=len(run.snap_game))
+        anim.save(str(path), writer=PillowWriter(fps=fps))
+        plt.close(fig)
+
+
+def frames_and_size(run, repeats: int, tmp: Path) -> None:
+    from gananim.renderer import style
+    from gananim.renderer.animate import render_frames, write_gif
+
+    n = len(run.snap_game)
+    holder = {}
+
+    def ours():
+        with style.theme():
+            holder["frames"] = render_frames(run, 100)
+        write_gif(holder["frames"], tmp / "ours.gif", 8)
+
+    def ours_draw_only():
+        with style.theme():
+            render_frames(run, 100)
+
+    t_ours = timed(ours, repeats) / n
+    t_draw = timed(ours_draw_only, repeats) / n
+    t_base = timed(lambda: baseline_gif(run, tmp / "base.gif", 8, 100), repeats) / n
+    row("a", f"frame, FuncAnimation + PillowWriter (draw + encode, {n} frames)", f"{1000 * t_base:.1f} ms")
+    row("a", "frame, gananim (blitting, shared palette; draw + encode)", f"{1000 * t_ours:.1f} ms")
+    row("a", "frame, gananim drawing only", f"{1000 * t_draw:.1f} ms")
+    row("a", "speed-up per frame (baseline / gananim)", f"{t_base / t_ours:.1f}x")
+    b_base = (tmp / "base.gif").stat().st_size / n
+    b_ours = (tmp / "ours.gif").stat().st_size / n
+    row("b", "GIF bytes per frame, FuncAnimation + PillowWriter", f"{b_base / 1024:.1f} KB")
+    row("b", "GIF bytes per frame, gananim", f"{b_ours / 1024:.1f} KB")
+    row("b", "size ratio (gananim / baseline)", f"{b_ours / b_base:.2f}")
+
+
+def training(repeats: int, games: int) -> None:
+    from gananim.scenario import load_scenario, parse_scenario
+    from gananim.trainer import train
+
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        raw = load_scenario(path).model_dump(mode="json")
+        n = min(games, raw["training"]["games"])
+        raw["training"]["games"] = n
+        with_h = parse_scenario(raw, str(path), path.stem)
+        raw["record"]["hessian"] = False
+        raw["record"]["hessian_every"] = None
+        raw["render"]["outputs"] = None
+        without = parse_scenario(raw, str(path), path.stem)
+        t0 = timed(lambda: train(without), repeats)
+        t1 = timed(lambda: train(with_h), repeats)
+        row("c", f"train {path.stem} ({n} games): games/s without | with Hessian",
+            f"{n / t0:7.0f} | {n / t1:7.0f}")
+
+
+def hessian_sizes(repeats: int) -> None:
+    import torch
+
+    from gananim import hessian
+    from gananim.models import MLP, Linear
+
+    cases = [("4 (tutorial: linear G, logistic D)", Linear(), Linear(), 1, 1),
+             ("~1k (MLP 2-16-16-2 / 2-16-16-1 x2 wide)", MLP(hidden=[20, 20]), MLP(hidden=[20, 20]), 2, 2),
+             ("~10k (MLP 2-64-64-2 / 2-64-64-1 + 8)", MLP(hidden=[64, 64]), MLP(hidden=[64, 64]), 2, 2)]
+    for name, g_spec, d_spec, dz, dx in cases:
+        gen = torch.Generator().manual_seed(0)
+        G, D = g_spec.build(dz, dx, gen), d_spec.build(dx, 1, gen)
+        p = sum(q.numel() for m in (G, D) for q in m.parameters())
+        p_d = sum(q.numel() for q in D.parameters())
+        V = hessian.value_function(D, G)
+        theta = hessian.flat_params(D, G)[None]
+        batch = (torch.randn(1, 256, dx), torch.randn(1, 256, dz), torch.zeros(1, 256, dx), torch.zeros(1, 256, dx))
+        lanczos = timed(lambda: hessian.lanczos_spectra(V, theta, *batch, p_d=p_d, k=3), repeats)
+        exact = (f"{1000 * timed(lambda: hessian.eigenvalues(V, theta, *batch, p_d=p_d), repeats):.0f} ms"
+                 if p <= 2000 else "n/a (dense P x P)")
+        row("d", f"Hessian, {p} params: exact | Lanczos (3 at each end, whole + 2 blocks)",
+            f"{exact} | {1000 * lanczos:.0f} ms")
+
+
+def gallery(repeats: int, tmp: Path) -> None:
+    for jobs in (1, 2):
+        out = tmp / f"gallery{jobs}"
+        cmd = [sys.executable, "-m", "gananim", "gallery", str(SCENARIOS), "--out", str(out), "--jobs", str(jobs), "-q"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        cold = timed(lambda: subprocess.run(cmd, check=True), 1)
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        warm = timed(lambda: subprocess.run(cmd, check=True), repeats)
+        row("e", f"gallery scenarios/ --jobs {jobs}: cold (1 run) | from cache", f"{cold:6.1f} s | {warm:5.1f} s")
+        row("e", f"  peak RSS of a process, cold --jobs {jobs}",
+            f"{max(peak, before) / 1024:.0f} MB" if peak > before else f"<= {before / 1024:.0f} MB (earlier child)")
+        shutil.rmtree(out)
+
+
+def end_to_end(repeats: int, tmp: Path) -> None:
+    cmd = [sys.executable, "-m", "gananim", "render", str(SCENARIOS / "strong_discr.yaml"), "--out", str(tmp),
+           "--force", "-q"]
+    row("f", "gananim render strong_discr.yaml (new process, 25,000 D steps, Hessian every game)",
+        f"{timed(lambda: subprocess.run(cmd, check=True), repeats):.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--train-games", type=int, default=300)
+    parser.add_argument("--skip", default="", help="sections to skip, e.g. 'ce'")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(1)
+    from gananim.scenario import load_scenario
+    from gananim.trainer import train
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        if "a" not in args.skip:
+            frames_and_size(train(load_scenario(SCENARIOS / "strong_discr.yaml")), args.repeats, tmp)
+        if "f" not in args.skip:
+            end_to_end(args.repeats, tmp / "e2e")
+        if "d" not in args.skip:
+            hessian_sizes(args.repeats)
+        if "c" not in args.skip:
+            training(args.repeats, args.train_games)
+        if "e" not in args.skip:
+            gallery(args.repeats, tmp)
+    print(f"\ngananim benchmarks (medians of {args.repeats}; this machine: {__import__('os').cpu_count()} cores)\n")
+    print("| | what | value |\n| --- | --- | --- |")
+    for section, what, value in rows:
+        print(f"| {section} | {what} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
