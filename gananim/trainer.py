@@ -36,11 +36,29 @@ def _grads(loss: torch.Tensor, params: list[torch.Tensor]) -> tuple[torch.Tensor
     return torch.autograd.grad(loss, params)
 
 
-def _apply(opt: torch.optim.Optimizer, params: list[torch.Tensor], grads: tuple[torch.Tensor, ...]) -> float:
-    """One optimiser step on `params` with `grads`; returns the gradient norm."""
-    for p, g in zip(params, grads):
-        p.grad = g
-    opt.step()
+class _Stepper:
+    """One player's optimiser. Plain SGD (no momentum) is applied directly with one fused
+    update, the same arithmetic as torch.optim.SGD without its per-step overhead (the tutorial's
+    games are overhead-bound); the others go through torch.optim."""
+
+    def __init__(self, params: list[torch.Tensor], settings: OptimizerSettings):
+        self.params = params
+        self.plain_sgd = settings.kind == "sgd" and settings.momentum == 0
+        self.lr = settings.lr
+        self.opt = None if self.plain_sgd else OPTIMIZERS[settings.kind](params, settings)
+
+    def __call__(self, grads: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        if self.plain_sgd:
+            with torch.no_grad():
+                torch._foreach_add_(self.params, grads, alpha=-self.lr)
+        else:
+            for p, g in zip(self.params, grads):
+                p.grad = g
+            self.opt.step()
+        return grads
+
+
+def _norm(grads: tuple[torch.Tensor, ...]) -> float:
     return float(torch.linalg.vector_norm(torch.cat([g.reshape(-1) for g in grads])))
 
 
@@ -63,9 +81,8 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
     G = sc.generator.build(noise.dim, data.dim, gen)
     D = sc.discriminator.build(data.dim, 1, gen)
     g_params, d_params = list(G.parameters()), list(D.parameters())
-    settings_d, settings_g = sc.optimizer.for_player("discriminator"), sc.optimizer.for_player("generator")
-    opt_d = OPTIMIZERS[settings_d.kind](d_params, settings_d)
-    opt_g = OPTIMIZERS[settings_g.kind](g_params, settings_g)
+    step_d = _Stepper(d_params, sc.optimizer.for_player("discriminator"))
+    step_g = _Stepper(g_params, sc.optimizer.for_player("generator"))
     probe = PROBES[data.dim](sc, real_set, seed=sc.seed + 1_000_003)
     B, n = tr.batch_size, tr.games
     per_game = sc.instance_noise.draw == "per_game"
@@ -77,14 +94,19 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
             return real_set
         return real_set[torch.randperm(n_real, generator=gen)[:B]]
 
+    zeros = torch.zeros(B, data.dim)
+    penalised = reg.kind != "none"
+
     def inst_noise(std: float) -> torch.Tensor:
-        return std * torch.randn(B, data.dim, generator=gen) if std > 0 else torch.zeros(B, data.dim)
+        return std * torch.randn(B, data.dim, generator=gen) if std > 0 else zeros
 
     def d_loss_at(x, z, eps_r, eps_f) -> torch.Tensor:
         with torch.no_grad():
             fake = G(z) + eps_f
         real = x + eps_r
-        return loss.d(D(real), D(fake)) + reg.penalty(D, real, fake, gen)
+        out = D(torch.cat([real, fake]))  # one forward for both batches (row-wise the same numbers)
+        d_loss = loss.d(out[:B], out[B:])
+        return d_loss + reg.penalty(D, real, fake, gen) if penalised else d_loss
 
     def g_loss_at(z, eps_f) -> torch.Tensor:
         return loss.g(D(G(z) + eps_f))
@@ -106,30 +128,31 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
                 x, z = real_batch(), noise.sample(B, gen)
                 eps_r, eps_f = noise_pair()
                 d_loss = d_loss_at(x, z, eps_r, eps_f)
-                gn_d = _apply(opt_d, d_params, _grads(d_loss, d_params))
+                grads_d = step_d(_grads(d_loss, d_params))
                 reg.after_step(D)
             for _ in range(tr.g_steps):
                 z = noise.sample(B, gen)
                 eps_f = eps if per_game else inst_noise(std)
                 g_loss = g_loss_at(z, eps_f)
-                gn_g = _apply(opt_g, g_params, _grads(g_loss, g_params))
+                grads_g = step_g(_grads(g_loss, g_params))
         else:  # simultaneous: both gradients at the same point (same batch), then both steps
             for _ in range(tr.d_steps):
                 x, z = real_batch(), noise.sample(B, gen)
                 eps_r, eps_f = noise_pair()
                 d_loss, g_loss = d_loss_at(x, z, eps_r, eps_f), g_loss_at(z, eps_f)
                 grads_d, grads_g = _grads(d_loss, d_params), _grads(g_loss, g_params)
-                gn_d, gn_g = _apply(opt_d, d_params, grads_d), _apply(opt_g, g_params, grads_g)
+                step_d(grads_d)
+                step_g(grads_g)
                 reg.after_step(D)
         with torch.no_grad():
             v = loss.value(D(x + eps_r), D(G(z) + eps_f))
         rows["objective"][game], rows["d_loss"][game], rows["g_loss"][game] = float(v), d_loss.item(), g_loss.item()
-        if not all(np.isfinite(rows[k][game]) for k in ("objective", "d_loss", "g_loss")) or not (
-                np.isfinite(gn_d) and np.isfinite(gn_g)):
+        # gradient norms of each player's last step in the game
+        rows["grad_norm_d"][game], rows["grad_norm_g"][game] = _norm(grads_d), _norm(grads_g)
+        if not all(np.isfinite(rows[k][game]) for k in rows):
             raise TrainingError(f"training diverged at game {game + 1} (objective {rows['objective'][game]:.3g}, "
                                 f"D loss {rows['d_loss'][game]:.3g}, G loss {rows['g_loss'][game]:.3g}); "
                                 f"try a smaller optimizer.lr")
-        rows["grad_norm_d"][game], rows["grad_norm_g"][game] = gn_d, gn_g
         if rec.hessian and ((game + 1) % rec.hessian_every == 0 or game == 0 or game + 1 == n):
             points.append((game + 1, hessian.flat_params(D, G), x, z, eps_r, eps_f))
         if (game + 1) % rec.every == 0 or game + 1 == n:
