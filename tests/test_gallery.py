@@ -178,3 +178,15 @@ def test_page_in_a_real_browser(gallery, tmp_path):
     assert os.path.getsize(root / "out" / "screenshot.png") > 10_000
     shot = np.asarray(Image.open(root / "out" / "screenshot.png").convert("L"))
     assert shot.std() > 10  # a drawn page, not a blank one
+
+
+def test_committed_gallery_is_complete_and_small():
+    """gallery/ in the repository: every shipped scenario rendered, each GIF under 2 MB."""
+    root = Path(__file__).resolve().parents[1]
+    names = sorted(p.stem for p in (root / "scenarios").glob("*.yaml"))
+    page = (root / "gallery" / "index.html").read_text()
+    for name in names:
+        gif = root / "gallery" / name / "animation.gif"
+        assert gif.exists(), name
+        assert gif.stat().st_size < 2_000_000, (name, gif.stat().st_size)
+        assert f'id="{name}"' in page, name
