@@ -76,7 +76,7 @@ def _card(folder: Path, s: dict, description: str) -> str:
     rows = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in headline_rows(s))
     embeds = "".join(f"<details><summary>embed: {e(kind)}</summary><pre><code>{e(text)}</code></pre></details>"
                      for kind, text in snippets(name, title, "animation.gif" if gif else "animation.mp4").items())
-    links = " ".join(f'<a href="{e(name)}/{f}">{f}</a>' for f in ("scenario.yaml", "summary.json", "run.npz",
+    links = " ".join(f'<a href="{e(name)}/{f}">{f}</a>' for f in ("scenario.yaml", "summary.json",
                                                                   "animation.mp4") if (folder / f).exists())
     return (f'<article id="{e(name)}"><h2>{e(title)}</h2><p class="desc">{e(description.strip())}</p>{anim}'
             f'<table>{rows}</table><div class="figs">{figs}</div><p class="links">{links}</p>{embeds}</article>')

@@ -190,3 +190,7 @@ def test_committed_gallery_is_complete_and_small():
         assert gif.exists(), name
         assert gif.stat().st_size < 2_000_000, (name, gif.stat().st_size)
         assert f'id="{name}"' in page, name
+    import re
+
+    for target in re.findall(r'(?:href|src)="([^"#]+)"', page):  # no broken links in the committed page
+        assert (root / "gallery" / target).exists(), target
