@@ -15,7 +15,6 @@ f.   `gananim render scenarios/strong_discr.yaml` end to end in a new process.
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import statistics
 import subprocess
