@@ -100,16 +100,19 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
     def inst_noise(std: float) -> torch.Tensor:
         return std * torch.randn(B, data.dim, generator=gen) if std > 0 else zeros
 
+    def noisy(t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+        return t if eps is zeros else t + eps  # no instance noise: skip adding zeros
+
     def d_loss_at(x, z, eps_r, eps_f) -> torch.Tensor:
         with torch.no_grad():
-            fake = G(z) + eps_f
-        real = x + eps_r
+            fake = noisy(G(z), eps_f)
+        real = noisy(x, eps_r)
         out = D(torch.cat([real, fake]))  # one forward for both batches (row-wise the same numbers)
         d_loss = loss.d(out[:B], out[B:])
         return d_loss + reg.penalty(D, real, fake, gen) if penalised else d_loss
 
     def g_loss_at(z, eps_f) -> torch.Tensor:
-        return loss.g(D(G(z) + eps_f))
+        return loss.g(D(noisy(G(z), eps_f)))
 
     rows = {k: np.empty(n) for k in ("objective", "d_loss", "g_loss", "grad_norm_d", "grad_norm_g")}
     snaps: list[dict[str, np.ndarray]] = [probe(G, D)]
@@ -145,7 +148,7 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
                 step_g(grads_g)
                 reg.after_step(D)
         with torch.no_grad():
-            v = loss.value(D(x + eps_r), D(G(z) + eps_f))
+            v = loss.value(D(noisy(x, eps_r)), D(noisy(G(z), eps_f)))
         rows["objective"][game], rows["d_loss"][game], rows["g_loss"][game] = float(v), d_loss.item(), g_loss.item()
         # gradient norms of each player's last step in the game
         rows["grad_norm_d"][game], rows["grad_norm_g"][game] = _norm(grads_d), _norm(grads_g)

@@ -47,6 +47,20 @@ def test_energy_distance_matches_scipy_in_1d_and_known_values():
     assert energy_distance(np.zeros((5, 2)), np.tile([3.0, 4.0], (7, 1))) == pytest.approx(np.sqrt(10.0))
 
 
+def test_energy_distance_fast_1d_path_equals_the_pairwise_one():
+    from scipy.spatial.distance import cdist
+
+    from gananim.metrics import energy_distance
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(0, 1, (257, 1)), rng.gamma(2.0, 1.0, (301, 1))
+    for unbiased in (True, False):
+        n, m = len(a), len(b)
+        within = (lambda u: cdist(u, u).sum() / (len(u) * (len(u) - 1))) if unbiased else (lambda u: cdist(u, u).mean())
+        want = np.sqrt(max(2 * cdist(a, b).mean() - within(a) - within(b), 0))
+        assert energy_distance(a, b, unbiased=unbiased) == pytest.approx(want, rel=1e-9)
+
+
 def test_mode_coverage_on_constructed_sets():
     from gananim.metrics import mode_coverage
 
