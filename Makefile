@@ -21,7 +21,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench.py
 
 gallery: $(STAMP)
-	$(VENV)/bin/gananim render scenarios/*.yaml --out gallery
+	$(VENV)/bin/gananim gallery scenarios --out gallery --jobs 2
+	$(VENV)/bin/gananim compare scenarios/balanced.yaml scenarios/strong_discr.yaml scenarios/strong_gen.yaml --out gallery/compare
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
