@@ -3,6 +3,7 @@ data, coverage) and the Hessian spectrum over games. Each builds its own Figure 
 and saves atomically."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -189,8 +190,8 @@ def hessian_figure(run: Run, dpi: int) -> Figure:
     final = spectrum_signs(eig[-1]) if exact else spectrum_signs([eig[-1].min(), eig[-1].max()])
     counts = (f"{final['negative']} negative, {final['positive']} positive"
               f"{', ' + str(final['zero']) + ' ≈ 0' if final['zero'] else ''} → " if exact else "extremes → ")
-    top.set_title(f"Hessian of the objective w.r.t. all {sum(params.values()) or p} parameters (θ_D, θ_G): {what}, "
-                  f"{when}\nfinal: {counts}{final['kind']}", fontsize=12)
+    head = f"Hessian of the objective w.r.t. all {sum(params.values()) or p} parameters (θ_D, θ_G): {what}, {when}"
+    top.set_title(f"{textwrap.fill(head, 85)}\nfinal: {counts}{final['kind']}", fontsize=12)
     top.set_ylabel("eigenvalue (symlog)")
     _legend_right(top)
 
