@@ -54,6 +54,22 @@ def cached_run(sc: Scenario, folder: Path) -> Optional[Run]:
     return run if run.meta.get("train_key") == sc.train_key() else None
 
 
+def obtain_run(sc: Scenario, folder: Path, force: bool = False, quiet: bool = True) -> tuple[Run, bool]:
+    """The folder's cached run for this scenario, or a fresh training; (run, trained)."""
+    from .progress import Bar
+    from .trainer import train
+
+    run = None if force else cached_run(sc, folder)
+    if run is not None:  # same numbers; the presentation may have changed
+        run.meta |= {"title": sc.display_title(), "description": sc.description,
+                     "scenario": sc.model_dump(mode="json")}
+        return run, False
+    bar = Bar(f"{sc.name}: training", "games", enabled=not quiet)
+    run = train(sc, progress=bar)
+    bar.close()
+    return run, True
+
+
 def build(path: str | Path, out: str | Path, *, force: bool = False, video: str = "gif",
           quiet: bool = True) -> Built:
     """Train (or reuse) and render (or reuse) one scenario file into out/<stem>/."""
@@ -71,17 +87,8 @@ def build(path: str | Path, out: str | Path, *, force: bool = False, video: str 
 def _build(sc: Scenario, path, folder: Path, force: bool, video: str, quiet: bool, start: float) -> Built:
     from .progress import Bar
     from .renderer import expected_files, render
-    from .trainer import train
 
-    run = None if force else cached_run(sc, folder)
-    trained = run is None
-    if not trained:  # same numbers; the presentation may have changed
-        run.meta |= {"title": sc.display_title(), "description": sc.description,
-                     "scenario": sc.model_dump(mode="json")}
-    else:
-        bar = Bar(f"{sc.name}: training", "games", enabled=not quiet)
-        run = train(sc, progress=bar)
-        bar.close()
+    run, trained = obtain_run(sc, folder, force, quiet)
     key = render_key(sc, video)
     names = expected_files(sc.render.model_dump(mode="json"), video) + ["summary.json"]
     key_file = folder / RENDER_KEY

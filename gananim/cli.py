@@ -162,10 +162,9 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
 @_training_errors
 def compare(files: tuple[str, ...], out: str, video: str, fps: int, force: bool, quiet: bool) -> None:
     """Render scenario FILES side by side in one animation, frames aligned by game: OUT/compare.gif."""
-    from .build import cached_run
+    from .build import obtain_run
     from .progress import Bar
     from .renderer.compare import render_compare
-    from .trainer import train
 
     scenarios = _load_all(files)
     if len(scenarios) < 2:
@@ -175,11 +174,8 @@ def compare(files: tuple[str, ...], out: str, video: str, fps: int, force: bool,
     runs = []
     for sc in scenarios:
         folder = Path(out) / sc.name
-        run = None if force else cached_run(sc, folder)
-        if run is None:
-            bar = Bar(f"{sc.name}: training", "games", enabled=not quiet)
-            run = train(sc, progress=bar)
-            bar.close()
+        run, trained = obtain_run(sc, folder, force, quiet)
+        if trained:
             run.save(folder / "run.npz")
         runs.append(run)
     bar = Bar("compare: rendering", "frames", enabled=not quiet)

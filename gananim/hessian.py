@@ -117,10 +117,8 @@ class HVP:
     def __init__(self, V: Callable[..., torch.Tensor], theta: torch.Tensor, *batch: torch.Tensor):
         self.theta = theta.detach().clone().requires_grad_(True)
         (self.grad,) = torch.autograd.grad(V(self.theta, *batch), self.theta, create_graph=True)
-        self.count = 0
 
     def __call__(self, v: torch.Tensor) -> torch.Tensor:
-        self.count += 1
         (hv,) = torch.autograd.grad(self.grad, self.theta, grad_outputs=v, retain_graph=True)
         return hv
 

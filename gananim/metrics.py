@@ -74,7 +74,10 @@ def games_to_reference(objective: np.ndarray, reference: float, tol: float = TOL
     return int(above[-1] + 2)
 
 
-def spectrum_signs(eigvals: np.ndarray, rel_tol: float = 1e-6) -> dict[str, Any]:
+REL_TOL = 1e-6  # |λ| below this fraction of the largest |λ| counts as ≈ 0
+
+
+def spectrum_signs(eigvals: np.ndarray, rel_tol: float = REL_TOL) -> dict[str, Any]:
     """Counts of negative / ~zero / positive eigenvalues and what they make the point."""
     eigvals = np.asarray(eigvals, dtype=float)
     tol = rel_tol * max(np.abs(eigvals).max(), 1e-12)
@@ -90,6 +93,12 @@ def spectrum_signs(eigvals: np.ndarray, rel_tol: float = 1e-6) -> dict[str, Any]
         kind = "zero"
     return {"negative": neg, "zero": zero, "positive": pos, "kind": kind,
             "eigenvalues": [float(v) for v in eigvals]}
+
+
+def final_signs(eigvals: np.ndarray, method: str) -> dict[str, Any]:
+    """spectrum_signs of a whole spectrum; of a Lanczos one only the extremes are known: they
+    still decide definiteness, not the counts."""
+    return spectrum_signs(eigvals) if method == "exact" else spectrum_signs([np.min(eigvals), np.max(eigvals)])
 
 
 def d_on_data(run: Run, i: int) -> np.ndarray:
@@ -136,11 +145,11 @@ def headline(run: Run) -> dict[str, Any]:
         out["final_high_quality_fraction"] = float(run.high_quality[-1])
     if "hessian_eigvals" in run:
         last = run.hessian_eigvals[-1]
+        signs = final_signs(last, run.meta.get("hessian_method", "exact"))
         if run.meta.get("hessian_method", "exact") == "exact":
-            out["final_spectrum"] = spectrum_signs(last) | {"method": "exact"}
-        else:  # only the extremes are known: they still decide definiteness, not the counts
-            kind = spectrum_signs([last.min(), last.max()])["kind"]
-            out["final_spectrum"] = {"method": "lanczos", "kind": kind, "most_negative": float(last.min()),
+            out["final_spectrum"] = signs | {"method": "exact"}
+        else:
+            out["final_spectrum"] = {"method": "lanczos", "kind": signs["kind"], "most_negative": float(last.min()),
                                      "most_positive": float(last.max()), "extremes": [float(v) for v in last]}
         out["final_d_block_largest"] = float(run.hessian_eigvals_d[-1].max())
         out["final_g_block_smallest"] = float(run.hessian_eigvals_g[-1].min())

@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..fileio import atomic_open
-from ..metrics import TAIL, spectrum_signs
+from ..metrics import REL_TOL, TAIL, final_signs
 from ..run import Run
 from . import style
 from .panels import PANELS
@@ -130,9 +130,6 @@ def _linthresh(eig: np.ndarray) -> float:
     return float(np.clip(10 ** np.floor(np.log10(np.percentile(mags, 20))), 1e-5, 1.0))
 
 
-REL_TOL = 1e-6  # |λ| below this fraction of the largest |λ| counts as ≈ 0 (as in metrics.spectrum_signs)
-
-
 def _ranked(ax: Axes, games: np.ndarray, eig: np.ndarray) -> None:
     """Each column (rank) as a line, split by sign with the counting rule: negative vermillion,
     positive blue, ≈ 0 grey. Few points (Lanczos at snapshots) get markers."""
@@ -187,7 +184,7 @@ def hessian_figure(run: Run, dpi: int) -> Figure:
             else f"the {p // 2} most negative and {p // 2} most positive (Lanczos)")
     every = int(run.scenario["record"].get("hessian_every") or 1)
     when = "every game" if every == 1 else f"every {every} games"
-    final = spectrum_signs(eig[-1]) if exact else spectrum_signs([eig[-1].min(), eig[-1].max()])
+    final = final_signs(eig[-1], run.meta.get("hessian_method", "exact"))
     counts = (f"{final['negative']} negative, {final['positive']} positive"
               f"{', ' + str(final['zero']) + ' ≈ 0' if final['zero'] else ''} → " if exact else "extremes → ")
     head = f"Hessian of the objective w.r.t. all {sum(params.values()) or p} parameters (θ_D, θ_G): {what}, {when}"
