@@ -10,7 +10,10 @@ c.   Training + recording of each shipped scenario, games per second, with and w
 d.   The Hessian spectrum of one snapshot, exact and Lanczos, at about 4, 1k and 10k parameters.
 e.   `gananim gallery scenarios/` cold (one run each: minutes) and from cache, --jobs 1 and 2,
      with the peak memory (max RSS) of the largest process.
-f.   `gananim render scenarios/strong_discr.yaml` end to end in a new process.
+f.   `gananim render scenarios/strong_discr.yaml` end to end in a new process, and its training
+     with the linear players' closed-form gradients against autograd.
+g.   Seed sweeps: sixteen seeds trained together against one seed (the tutorial's 4-parameter
+     game) and against sixteen separate runs (MLP players), and the numbers' largest difference.
 """
 from __future__ import annotations
 
@@ -201,10 +204,57 @@ def end_to_end(repeats: int, tmp: Path) -> None:
         f"{timed(lambda: subprocess.run(cmd, check=True), repeats):.2f} s")
 
 
+def end_to_end_training(repeats: int) -> None:
+    from gananim.scenario import load_scenario
+    from gananim.trainer import train
+
+    sc = load_scenario(SCENARIOS / "strong_discr.yaml")
+    fast = timed(lambda: train(sc), repeats)
+    slow = timed(lambda: train(sc, closed_form=False), repeats)
+    row("f", "  its training: closed-form gradients / autograd (ratio)", f"{fast:.2f} s / {slow:.2f} s ({slow / fast:.1f}x)")
+
+
+def sweeps(repeats: int, mlp_games: int) -> None:
+    from gananim.scenario import load_scenario, parse_scenario
+    from gananim.trainer import train
+
+    def variant(name: str, seeds: list[int], **changes):
+        raw = load_scenario(SCENARIOS / f"{name}.yaml").model_dump(mode="json")
+        for block, values in changes.items():
+            raw[block] |= values
+        raw["render"]["outputs"] = None
+        raw |= {"seed": seeds[0], "seeds": None} if len(seeds) == 1 else {"seed": None, "seeds": seeds}
+        return parse_scenario(raw, name=name)
+
+    sixteen = list(range(16))
+    for hessian in (True, False):
+        one, many = variant("strong_discr", [0], record={"hessian": hessian}), variant(
+            "strong_discr", sixteen, record={"hessian": hessian})
+        t1, t16 = timed(lambda: train(one), repeats), timed(lambda: train(many), repeats)
+        row("g", f"strong_discr (4 params, 500 games{', Hessian every game' if hessian else ''}): "
+                 "1 seed / 16 seeds together", f"{t1:.2f} s / {t16:.2f} s ({t16 / t1:.2f}x one seed)")
+    one = [variant("balanced_mlp", [s], training={"games": mlp_games}) for s in sixteen]
+    many = variant("balanced_mlp", sixteen, training={"games": mlp_games})
+    p = one[0].parameter_count()
+    singles = {}
+
+    def sequential():
+        singles["runs"] = [train(sc) for sc in one]
+
+    t_seq, t_many = timed(sequential, 1), timed(lambda: train(many), repeats)
+    sweep = train(many)
+    diff = max(float(np.abs(sweep.member(k).arrays[key] - run.arrays[key]).max())
+               for k, run in enumerate(singles["runs"]) for key in ("objective", "g_of_z", "d_on_grid"))
+    row("g", f"balanced_mlp ({p} params, {mlp_games} games, Hessian): 16 separate runs / 16 seeds together",
+        f"{t_seq:.1f} s / {t_many:.1f} s ({t_seq / t_many:.2f}x faster together)")
+    row("g", "  largest difference, sweep vs separate runs (objective, G(z), D on grid)", f"{diff:.1e}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--train-games", type=int, default=300)
+    parser.add_argument("--mlp-games", type=int, default=300, help="games of the MLP sweep (g)")
     parser.add_argument("--skip", default="", help="sections to skip, e.g. 'ce'")
     args = parser.parse_args()
 
@@ -220,6 +270,9 @@ def main() -> None:
             frames_and_size(train(load_scenario(SCENARIOS / "strong_discr.yaml")), args.repeats, tmp)
         if "f" not in args.skip:
             end_to_end(args.repeats, tmp / "e2e")
+            end_to_end_training(args.repeats)
+        if "g" not in args.skip:
+            sweeps(args.repeats, args.mlp_games)
         if "d" not in args.skip:
             hessian_sizes(args.repeats)
         if "c" not in args.skip:

@@ -187,8 +187,16 @@ class UniformNoise(_Spec):
 
     _high_above_low = field_validator("high")(_above("low", 0.0))
 
+    def standard(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        """The draws before shift and scale: U(0, 1)."""
+        return torch.rand(n, self.dim, generator=gen)
+
+    def place(self, u: torch.Tensor) -> torch.Tensor:
+        """Standard draws (any leading axes: a sweep places every seed's draws at once) -> z."""
+        return self.low + (self.high - self.low) * u
+
     def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        return self.low + (self.high - self.low) * torch.rand(n, self.dim, generator=gen)
+        return self.place(self.standard(n, gen))
 
     def view_range(self) -> tuple[float, float]:
         return self.low, self.high
@@ -202,8 +210,16 @@ class NormalNoise(_Spec):
     std: float = Field(1.0, gt=0.0)
     dim: Int = Field(1, ge=1)
 
+    def standard(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        """The draws before shift and scale: N(0, I)."""
+        return torch.randn(n, self.dim, generator=gen)
+
+    def place(self, u: torch.Tensor) -> torch.Tensor:
+        """Standard draws (any leading axes: a sweep places every seed's draws at once) -> z."""
+        return self.mean + self.std * u
+
     def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        return self.mean + self.std * torch.randn(n, self.dim, generator=gen)
+        return self.place(self.standard(n, gen))
 
     def view_range(self) -> tuple[float, float]:
         return self.mean - 3 * self.std, self.mean + 3 * self.std

@@ -35,8 +35,30 @@ def _num(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}".replace("-", "−") if isinstance(value, float) else str(value)
 
 
+ANIMATIONS = ("animation.gif", "seeds.gif", "animation.mp4", "seeds.mp4")  # the first present is the card's
+FIGURES = ("summary.png", "hessian.png", "spread.png")
+
+
+def main_animation(folder: Path) -> str | None:
+    """The animation a card shows: a scenario's own, or a sweep's small multiples."""
+    return next((a for a in ANIMATIONS if (folder / a).exists()), None)
+
+
+def _sweep_rows(s: dict) -> list[tuple[str, str]]:
+    seeds, hit = s["seeds"], s["seeds_reaching_reference"]
+    return [("seeds", f"{len(seeds)}: {', '.join(map(str, seeds))}"),
+            ("seeds whose objective settles at the reference",
+             f"{len(hit)} of {len(seeds)}" + (f" (seeds {', '.join(map(str, hit))})" if hit else "")),
+            ("final objective across seeds", f"median {_num(s['final_objective_median'])}, from "
+             f"{_num(s['final_objective_min'])} to {_num(s['final_objective_max'])} "
+             f"(reference {_num(s['reference_objective'])})"),
+            ("energy distance to the data, median", _num(s["final_energy_distance_median"]))]
+
+
 def headline_rows(s: dict) -> list[tuple[str, str]]:
     """The numbers a card shows, from summary.json."""
+    if "seeds" in s:
+        return _sweep_rows(s)
     rows = [("final objective", f"{_num(s['final_objective'])} (reference {_num(s['reference_objective'])})"),
             ("stays within 0.05 of it from game", _num(s["reached_reference_at_game"])),
             ("energy distance to the data", _num(s["final_energy_distance"])),
@@ -64,20 +86,20 @@ def snippets(name: str, title: str, animation: str) -> dict[str, str]:
 def _card(folder: Path, s: dict, description: str) -> str:
     name, title = folder.name, s["title"]
     e = html.escape
-    gif, mp4 = (folder / "animation.gif").exists(), (folder / "animation.mp4").exists()
-    if gif:
-        anim = f'<img src="{e(name)}/animation.gif" alt="{e(title)}: animation" loading="lazy">'
-    elif mp4:
-        anim = f'<video src="{e(name)}/animation.mp4" controls loop muted aria-label="{e(title)}"></video>'
-    else:
+    main = main_animation(folder)
+    if main is None:
         anim = ""
+    elif main.endswith(".gif"):
+        anim = f'<img src="{e(name)}/{main}" alt="{e(title)}: animation" loading="lazy">'
+    else:
+        anim = f'<video src="{e(name)}/{main}" controls loop muted aria-label="{e(title)}"></video>'
     figs = "".join(f'<a href="{e(name)}/{f}"><img src="{e(name)}/{f}" alt="{e(title)}: {f[:-4]}" loading="lazy"></a>'
-                   for f in ("summary.png", "hessian.png") if (folder / f).exists())
+                   for f in FIGURES if (folder / f).exists())
     rows = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in headline_rows(s))
     embeds = "".join(f"<details><summary>embed: {e(kind)}</summary><pre><code>{e(text)}</code></pre></details>"
-                     for kind, text in snippets(name, title, "animation.gif" if gif else "animation.mp4").items())
-    links = " ".join(f'<a href="{e(name)}/{f}">{f}</a>' for f in ("scenario.yaml", "summary.json",
-                                                                  "animation.mp4") if (folder / f).exists())
+                     for kind, text in (snippets(name, title, main).items() if main else []))
+    links = " ".join(f'<a href="{e(name)}/{f}">{f}</a>' for f in ("scenario.yaml", "summary.json", *ANIMATIONS)
+                     if (folder / f).exists() and f != main)
     return (f'<article id="{e(name)}"><h2>{e(title)}</h2><p class="desc">{e(description.strip())}</p>{anim}'
             f'<table>{rows}</table><div class="figs">{figs}</div><p class="links">{links}</p>{embeds}</article>')
 
@@ -101,10 +123,11 @@ def write_pages(out: str | Path, names: list[str], descriptions: dict[str, str],
     md = [f"# {title}", ""]
     for n in names:
         s = summaries[n]
-        anim = "animation.gif" if (out / n / "animation.gif").exists() else "animation.mp4"
-        md += [f"## {s['title']}", "", descriptions.get(n, "").strip(), "", snippets(n, s["title"], anim)["Markdown"], ""]
+        anim = main_animation(out / n)
+        md += [f"## {s['title']}", "", descriptions.get(n, "").strip(), ""]
+        md += [snippets(n, s["title"], anim)["Markdown"], ""] if anim else []
         md += ["| | |", "| --- | --- |"] + [f"| {k} | {v} |" for k, v in headline_rows(s)] + [""]
-        figs = [f"![{s['title']}: {f[:-4]}]({n}/{f})" for f in ("summary.png", "hessian.png") if (out / n / f).exists()]
+        figs = [f"![{s['title']}: {f[:-4]}]({n}/{f})" for f in FIGURES if (out / n / f).exists()]
         md += figs + ["", f"[scenario file]({n}/scenario.yaml) · [summary.json]({n}/summary.json)", ""]
     with atomic_open(out / "gallery.md", "w") as fh:
         fh.write("\n".join(md))

@@ -5,6 +5,10 @@ non_saturating) that output is a logit l and D = sigmoid(l); log D = logsigmoid(
 log(1 - D) = logsigmoid(-l) keep a confident D finite. For least_squares it is a score with
 targets 0 (fake) and 1 (real); for wasserstein and hinge it is an unbounded critic f.
 
+Outputs have shape (..., B, 1): a batch of B rows, optionally behind leading axes (one per
+seed of a sweep, which trains seeds side by side); every loss and penalty averages over the
+batch only, so it returns one value per seed (a scalar without leading axes).
+
 Every Loss also names ``value``: the quantity D maximises, recorded each game as the run's
 ``objective``, and its ``reference``: what that value is at the equilibrium (p_G = p_data).
 Nothing here draws pictures.
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Literal
+from typing import Callable, ClassVar, Literal, Optional, Sequence
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,9 +27,14 @@ Tensor = torch.Tensor
 LOG4 = 2 * math.log(2)
 
 
+def _mean(t: Tensor) -> Tensor:
+    """The batch mean of (..., B, 1) outputs: one value per leading index."""
+    return t.mean(dim=(-2, -1))
+
+
 def value(real: Tensor, fake: Tensor) -> Tensor:
     """Minimax value V = E log D(x) + E log(1 - D(G(z))); -2 log 2 at the equilibrium (D = 1/2)."""
-    return logsigmoid(real).mean() + logsigmoid(-fake).mean()
+    return _mean(logsigmoid(real)) + _mean(logsigmoid(-fake))
 
 
 def minimax_d(real: Tensor, fake: Tensor) -> Tensor:
@@ -35,22 +44,22 @@ def minimax_d(real: Tensor, fake: Tensor) -> Tensor:
 
 def minimax_g(fake: Tensor) -> Tensor:
     """G minimises E log(1 - D(G(z))) (saturates: no gradient when D confidently rejects fakes)."""
-    return logsigmoid(-fake).mean()
+    return _mean(logsigmoid(-fake))
 
 
 def non_saturating_g(fake: Tensor) -> Tensor:
     """G minimises -E log D(G(z)) (Goodfellow et al. 2014's practical alternative)."""
-    return -logsigmoid(fake).mean()
+    return -_mean(logsigmoid(fake))
 
 
 def least_squares_d(real: Tensor, fake: Tensor) -> Tensor:
     """LSGAN (Mao et al. 2017): D minimises 1/2 E (D(x) - 1)^2 + 1/2 E D(G(z))^2."""
-    return 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake**2).mean()
+    return 0.5 * _mean((real - 1) ** 2) + 0.5 * _mean(fake**2)
 
 
 def least_squares_g(fake: Tensor) -> Tensor:
     """LSGAN: G minimises 1/2 E (D(G(z)) - 1)^2."""
-    return 0.5 * ((fake - 1) ** 2).mean()
+    return 0.5 * _mean((fake - 1) ** 2)
 
 
 def least_squares_value(real: Tensor, fake: Tensor) -> Tensor:
@@ -60,27 +69,71 @@ def least_squares_value(real: Tensor, fake: Tensor) -> Tensor:
 
 def wasserstein_d(real: Tensor, fake: Tensor) -> Tensor:
     """WGAN (Arjovsky et al. 2017): the critic minimises E f(G(z)) - E f(x)."""
-    return fake.mean() - real.mean()
+    return _mean(fake) - _mean(real)
 
 
 def wasserstein_g(fake: Tensor) -> Tensor:
     """WGAN and hinge: G minimises -E f(G(z))."""
-    return -fake.mean()
+    return -_mean(fake)
 
 
 def wasserstein_value(real: Tensor, fake: Tensor) -> Tensor:
     """E f(x) - E f(G(z)): the critic's estimate of W1 (for a 1-Lipschitz f); 0 at the equilibrium."""
-    return real.mean() - fake.mean()
+    return _mean(real) - _mean(fake)
 
 
 def hinge_d(real: Tensor, fake: Tensor) -> Tensor:
     """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): E relu(1 - f(x)) + E relu(1 + f(G(z)))."""
-    return relu(1 - real).mean() + relu(1 + fake).mean()
+    return _mean(relu(1 - real)) + _mean(relu(1 + fake))
 
 
 def hinge_value(real: Tensor, fake: Tensor) -> Tensor:
     """-(D's loss); -2 at the equilibrium with f = 0."""
     return -hinge_d(real, fake)
+
+
+# --- closed-form derivatives of each loss with respect to D's outputs (per seed, batch mean:
+# the derivative with respect to one output carries 1/B). With players that are one affine map
+# each, the trainer chains these by hand instead of running autograd: the tutorial's games
+# take about 30 us per step that way instead of about 110 (tests check both ways agree).
+
+Grad2 = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]
+
+
+def _per_row(t: Tensor) -> float:
+    return 1.0 / t.shape[-2]
+
+
+def minimax_d_grad(real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+    return -torch.sigmoid(-real) * _per_row(real), torch.sigmoid(fake) * _per_row(fake)
+
+
+def minimax_g_grad(fake: Tensor) -> Tensor:
+    return -torch.sigmoid(fake) * _per_row(fake)
+
+
+def non_saturating_g_grad(fake: Tensor) -> Tensor:
+    return -torch.sigmoid(-fake) * _per_row(fake)
+
+
+def least_squares_d_grad(real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+    return (real - 1) * _per_row(real), fake * _per_row(fake)
+
+
+def least_squares_g_grad(fake: Tensor) -> Tensor:
+    return (fake - 1) * _per_row(fake)
+
+
+def wasserstein_d_grad(real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+    return torch.full_like(real, -_per_row(real)), torch.full_like(fake, _per_row(fake))
+
+
+def wasserstein_g_grad(fake: Tensor) -> Tensor:
+    return torch.full_like(fake, -_per_row(fake))
+
+
+def hinge_d_grad(real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
+    return -(real < 1).to(real.dtype) * _per_row(real), (fake > -1).to(fake.dtype) * _per_row(fake)
 
 
 @dataclass(frozen=True)
@@ -92,6 +145,8 @@ class Loss:
     reference_label: str
     output: Literal["probability", "score", "critic"]  # what D's raw output means
     value_label: str = "V(D, G)"
+    d_grad: Optional[Grad2] = None  # d(D's loss)/d(outputs on real, on fake), closed form
+    g_grad: Optional[Callable[[Tensor], Tensor]] = None  # d(G's loss)/d(outputs on fake), closed form
 
     def display(self, raw: Tensor) -> Tensor:
         """D as drawn: a probability for the logit losses, the raw score or critic otherwise."""
@@ -99,13 +154,17 @@ class Loss:
 
 
 LOSSES: dict[str, Loss] = {
-    "minimax": Loss(minimax_d, minimax_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability"),
-    "non_saturating": Loss(minimax_d, non_saturating_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability"),
+    "minimax": Loss(minimax_d, minimax_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability",
+                    d_grad=minimax_d_grad, g_grad=minimax_g_grad),
+    "non_saturating": Loss(minimax_d, non_saturating_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability",
+                           d_grad=minimax_d_grad, g_grad=non_saturating_g_grad),
     "least_squares": Loss(least_squares_d, least_squares_g, least_squares_value, -0.25,
-                          "−1/4 (equilibrium, D = 1/2)", "score", "−(D's loss)"),
+                          "−1/4 (equilibrium, D = 1/2)", "score", "−(D's loss)",
+                          d_grad=least_squares_d_grad, g_grad=least_squares_g_grad),
     "wasserstein": Loss(wasserstein_d, wasserstein_g, wasserstein_value, 0.0, "0 (W1 at equilibrium)", "critic",
-                        "E f(x) − E f(G(z))"),
-    "hinge": Loss(hinge_d, wasserstein_g, hinge_value, -2.0, "−2 (equilibrium, f = 0)", "critic", "−(D's loss)"),
+                        "E f(x) − E f(G(z))", d_grad=wasserstein_d_grad, g_grad=wasserstein_g_grad),
+    "hinge": Loss(hinge_d, wasserstein_g, hinge_value, -2.0, "−2 (equilibrium, f = 0)", "critic", "−(D's loss)",
+                  d_grad=hinge_d_grad, g_grad=wasserstein_g_grad),
 }
 
 
@@ -113,19 +172,27 @@ LOSSES: dict[str, Loss] = {
 
 
 def _input_grad_sq(D: torch.nn.Module, x: Tensor) -> Tensor:
-    """|grad_x D(x)|^2 per row, differentiable (for penalties)."""
+    """|grad_x D(x)|^2 per row, differentiable (for penalties): (..., B) for x (..., B, d)."""
     x = x.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
-    return (grad**2).sum(dim=1)
+    return (grad**2).sum(dim=-1)
+
+
+def _uniform_per_row(x: Tensor, gens: Sequence[torch.Generator]) -> Tensor:
+    """U(0, 1), one per row of x (..., B, d), from generator k for leading index k."""
+    draws = [torch.rand(x.shape[-2], 1, generator=g) for g in gens]
+    return torch.stack(draws) if x.dim() == 3 else draws[0]
 
 
 class _Regularizer(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     clips: ClassVar[bool] = False
 
-    def penalty(self, D: torch.nn.Module, real: Tensor, fake: Tensor, gen: torch.Generator) -> Tensor:
-        """Added to D's loss at every D step."""
-        return real.new_zeros(())
+    def penalty(self, D: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
+                gens: Sequence[torch.Generator]) -> Tensor:
+        """Added to D's loss at every D step: one value per leading index of real and fake
+        (..., B, d); `gens` holds the random stream of each leading index (one per seed)."""
+        return real.new_zeros(real.shape[:-2])
 
     def after_step(self, D: torch.nn.Module) -> None:
         """Applied to D's parameters after every D step."""
@@ -155,10 +222,10 @@ class GradientPenalty(_Regularizer):
     kind: Literal["gradient_penalty"] = "gradient_penalty"
     weight: float = Field(10.0, ge=0.0)
 
-    def penalty(self, D, real, fake, gen):
-        a = torch.rand(len(real), 1, generator=gen)
+    def penalty(self, D, real, fake, gens):
+        a = _uniform_per_row(real, gens)
         x_hat = a * real + (1 - a) * fake.detach()
-        return self.weight * ((_input_grad_sq(D, x_hat) + 1e-12).sqrt() - 1).pow(2).mean()
+        return self.weight * ((_input_grad_sq(D, x_hat) + 1e-12).sqrt() - 1).pow(2).mean(dim=-1)
 
 
 class R1(_Regularizer):
@@ -167,8 +234,8 @@ class R1(_Regularizer):
     kind: Literal["r1"] = "r1"
     gamma: float = Field(10.0, ge=0.0)
 
-    def penalty(self, D, real, fake, gen):
-        return 0.5 * self.gamma * _input_grad_sq(D, real).mean()
+    def penalty(self, D, real, fake, gens):
+        return 0.5 * self.gamma * _input_grad_sq(D, real).mean(dim=-1)
 
 
 class R2(_Regularizer):
@@ -177,8 +244,8 @@ class R2(_Regularizer):
     kind: Literal["r2"] = "r2"
     gamma: float = Field(10.0, ge=0.0)
 
-    def penalty(self, D, real, fake, gen):
-        return 0.5 * self.gamma * _input_grad_sq(D, fake.detach()).mean()
+    def penalty(self, D, real, fake, gens):
+        return 0.5 * self.gamma * _input_grad_sq(D, fake.detach()).mean(dim=-1)
 
 
 REGULARIZERS: dict[str, type[_Regularizer]] = {

@@ -154,3 +154,26 @@ def headline(run: Run) -> dict[str, Any]:
         out["final_d_block_largest"] = float(run.hessian_eigvals_d[-1].max())
         out["final_g_block_smallest"] = float(run.hessian_eigvals_g[-1].min())
     return out
+
+
+def sweep_headline(run: Run) -> dict[str, Any]:
+    """A seed sweep's numbers: how many seeds settle at the reference, the spread of where
+    they end, and every seed's own headline."""
+    ref = float(run.meta["reference"])
+    members = [headline(run.member(k)) | {"seed": seed} for k, seed in enumerate(run.seeds)]
+    reached = [m["seed"] for m in members if m["reached_reference_at_game"] is not None]
+    finals = np.array([m["final_objective"] for m in members])
+    return {
+        "name": run.meta["name"],
+        "title": run.meta["title"],
+        "seeds": list(run.seeds),
+        "games": int(run.objective.shape[1]),
+        "reference_objective": ref,
+        "seeds_reaching_reference": reached,
+        "fraction_reaching_reference": len(reached) / len(members),
+        "final_objective_median": float(np.median(finals)),
+        "final_objective_min": float(finals.min()),
+        "final_objective_max": float(finals.max()),
+        "final_energy_distance_median": float(np.median([m["final_energy_distance"] for m in members])),
+        "per_seed": members,
+    }

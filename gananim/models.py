@@ -88,3 +88,79 @@ class MLP(_Player):
 
 
 PLAYERS: dict[str, type[_Player]] = {"linear": Linear, "mlp": MLP}
+
+
+class Stack:
+    """One player per seed, trained side by side: each parameter of the players is stacked on
+    a leading seed axis (weights (S, out, in), biases (S, out)) and one call maps x (S, B, d_in)
+    to (S, B, d_out), each seed's rows through its own parameters only.
+
+    Networks of affine layers and elementwise activations (every player in PLAYERS) run as
+    batched matrix products (torch.baddbmm): one call for all seeds, about the cost of one
+    seed for the tutorial's tiny players. Any other module runs under torch.func.vmap over
+    functional_call (the same numbers, more overhead per call).
+    """
+
+    def __init__(self, modules: list[nn.Module]):
+        self.template = modules[0]
+        names = [name for name, _ in self.template.named_parameters()]
+        self.names = names
+        self.params = [torch.stack([dict(m.named_parameters())[n].detach() for m in modules]).requires_grad_(True)
+                       for n in names]
+        layers = list(self.template) if isinstance(self.template, nn.Sequential) else [self.template]
+        self.affine = all(isinstance(m, (nn.Linear, *ACTIVATIONS.values())) for m in layers)
+        self.layers = layers
+        self._vmapped = None
+
+    def __len__(self) -> int:
+        return self.params[0].shape[0]
+
+    def parameters(self) -> list[torch.Tensor]:
+        return self.params
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.affine:
+            return self._vmap(x)
+        k = 0
+        for layer in self.layers:
+            if isinstance(layer, nn.Linear):
+                w, b = self.params[k], self.params[k + 1]
+                x = torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
+                k += 2
+            else:
+                x = layer(x)
+        return x
+
+    def _vmap(self, x: torch.Tensor) -> torch.Tensor:
+        if self._vmapped is None:
+            from torch.func import functional_call, vmap
+
+            template, names = self.template, self.names
+            self._vmapped = vmap(lambda ps, xs: functional_call(template, dict(zip(names, ps)), (xs,)))
+        return self._vmapped(tuple(self.params), x)
+
+    @property
+    def one_affine_map(self) -> bool:
+        """One affine layer (the linear players): its gradients have a closed form."""
+        return len(self.layers) == 1 and isinstance(self.layers[0], nn.Linear)
+
+    def affine_grads(self, x: torch.Tensor, dout: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """For one affine layer y = x W^T + b: the gradients of sum(dout * y) with respect to W
+        (S, out, in) and b (S, out), given x (S, B, in) and dout (S, B, out)."""
+        return torch.bmm(dout.transpose(1, 2), x), dout.sum(dim=1)
+
+    def affine_input_grad(self, dout: torch.Tensor) -> torch.Tensor:
+        """For one affine layer: the gradient of sum(dout * y) with respect to its input, dout W."""
+        return torch.bmm(dout, self.params[0])
+
+    def flat(self, s: int) -> torch.Tensor:
+        """Seed s's parameters as one detached vector (in the template's parameter order)."""
+        return torch.cat([p[s].detach().reshape(-1) for p in self.params])
+
+    def load(self, s: int) -> nn.Module:
+        """The template module holding seed s's current parameters (a copy: for probes and
+        Hessians, which take ordinary modules)."""
+        with torch.no_grad():
+            for p, own in zip(self.params, self.template.parameters()):
+                own.copy_(p[s])
+        return self.template

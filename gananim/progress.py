@@ -25,7 +25,7 @@ class Bar:
         self.last = now
         width = 28
         filled = int(width * done / max(total, 1))
-        self.stream.write(f"\r{self.label:<28.28} [{'#' * filled}{'.' * (width - filled)}] "
+        self.stream.write(f"\r{self.label:<28} [{'#' * filled}{'.' * (width - filled)}] "
                           f"{done}/{total} {self.unit} {now - self.start:5.1f}s")
         self.stream.flush()
         self.shown = True

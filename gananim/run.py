@@ -21,7 +21,8 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 class Run:
-    """Arrays named as in DESIGN.md (``game``, ``objective``, ``snap_game``, ...) and ``meta``."""
+    """Arrays named as in DESIGN.md (``game``, ``objective``, ``snap_game``, ...) and ``meta``.
+    A seed sweep's arrays have a leading seed axis (``meta['seeds']``); ``member(k)`` is one seed."""
 
     def __init__(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]):
         self.arrays = {k: np.asarray(v) for k, v in arrays.items()}
@@ -43,6 +44,19 @@ class Run:
     def scenario(self) -> dict[str, Any]:
         """The resolved scenario (defaults filled) as a plain dict."""
         return self.meta["scenario"]
+
+    @property
+    def seeds(self) -> list[int] | None:
+        """A sweep's seeds (every array then has a leading seed axis); None for one seed."""
+        return self.meta.get("seeds")
+
+    def member(self, k: int) -> "Run":
+        """Seed k's run out of a sweep: the arrays' k-th rows, with that seed in the header."""
+        seeds = self.seeds
+        if seeds is None:
+            raise ValueError("not a seed sweep: this run has one seed")
+        meta = {key: v for key, v in self.meta.items() if key != "seeds"} | {"seed": seeds[k]}
+        return Run({name: a[k] for name, a in self.arrays.items()}, meta)
 
     def save(self, path: str | Path) -> Path:
         """Write run.npz atomically and byte-reproducibly."""

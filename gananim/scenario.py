@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from . import __version__
 from .data import DISTRIBUTIONS, NOISES, Int
@@ -24,7 +24,7 @@ from .losses import LOSSES, REGULARIZERS
 from .models import PLAYERS
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
-OUTPUTS = ("animation", "summary", "hessian")
+OUTPUTS = ("animation", "summary", "hessian", "seeds", "spread")  # seeds, spread: a seed sweep's
 
 
 class ScenarioError(ValueError):
@@ -106,7 +106,10 @@ class Render(_Block):
 class Scenario(_Block):
     title: Optional[str] = None
     description: str = ""
-    seed: Int = Field(0, ge=0, le=2**62)
+    seed: Optional[Int] = Field(None, ge=0, le=2**62)  # not given: 0 (or the sweep's seeds)
+    # a seed sweep: the same game once per seed, all trained together (small multiples and
+    # the spread across seeds are rendered); replaces `seed`
+    seeds: Optional[list[Annotated[int, Strict(), Field(ge=0, le=2**62)]]] = Field(None, min_length=2, max_length=64)
     data: _union(DISTRIBUTIONS)
     noise: _union(NOISES) = Field(default_factory=lambda: NOISES["uniform"]())
     generator: _union(PLAYERS) = Field(default_factory=lambda: PLAYERS["linear"]())
@@ -121,6 +124,11 @@ class Scenario(_Block):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":
+        if self.seeds is not None:
+            if self.seed is not None:
+                raise _KeyError("seeds", "give either seed or seeds, not both", self.seeds)
+            if len(set(self.seeds)) != len(self.seeds):
+                raise _KeyError("seeds", "must not repeat a seed", self.seeds)
         n = getattr(self.data, "samples", None)
         if n is not None and self.training.batch_size > n:
             raise _KeyError("training.batch_size", f"must be <= data.samples ({n})", self.training.batch_size)
@@ -132,10 +140,20 @@ class Scenario(_Block):
             exact = self.parameter_count() <= MAX_EXACT_PARAMS
             self.record.hessian_every = 1 if exact else self.record.every
         if self.render.outputs is None:
-            self.render.outputs = ["animation", "summary"] + (["hessian"] if self.record.hessian else [])
+            self.render.outputs = (["seeds", "spread"] if self.seeds is not None else
+                                   ["animation", "summary"] + (["hessian"] if self.record.hessian else []))
+        elif self.seeds is None and {"seeds", "spread"} & set(self.render.outputs):
+            raise _KeyError("render.outputs", "'seeds' and 'spread' need a seed sweep (seeds: [0, 1, ...])",
+                            self.render.outputs)
         elif "hessian" in self.render.outputs and not self.record.hessian:
             raise _KeyError("render.outputs", "'hessian' needs record.hessian: true", self.render.outputs)
         return self
+
+    def seed_list(self) -> list[int]:
+        """The seeds trained: `seeds` for a sweep, else [seed]."""
+        if self.seeds is not None:
+            return list(self.seeds)
+        return [self.seed if self.seed is not None else 0]
 
     def parameter_count(self) -> int:
         """Parameters of D and G together (the size of the Hessian of V), from the specs."""
@@ -200,6 +218,8 @@ def _describe(err: dict, raw: Any) -> str:
         return f"{key}: must have at least {err['ctx']['min_length']} item(s) (got {got!r})"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"{key}: must be a mapping of keys (got {got!r})"
+    if kind in ("tuple_type", "list_type") and not isinstance(err["loc"][-1], int):
+        return f"{key}: must be a list (got {got!r})"
     if kind in ("tuple_type", "list_type") or (kind == "missing" and isinstance(err["loc"][-1], int)):
         return f"{key.rsplit('[', 1)[0]}: must be a list of the right length (got {_value_at(raw, err['loc'][:-1])!r})"
     msg = err["msg"]

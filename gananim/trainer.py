@@ -17,6 +17,7 @@ import torch
 from . import __version__, hessian, losses
 from .probes import PROBES
 from .run import FORMAT, Run
+from .models import Stack
 from .scenario import OptimizerSettings, Scenario
 
 Progress = Callable[[int, int], None]
@@ -58,64 +59,113 @@ class _Stepper:
         return grads
 
 
-def _norm(grads: tuple[torch.Tensor, ...]) -> float:
-    return float(torch.linalg.vector_norm(torch.cat([g.reshape(-1) for g in grads])))
+ROWS = ("objective", "d_loss", "g_loss", "grad_norm_d", "grad_norm_g")  # recorded every game
 
 
-def train(sc: Scenario, progress: Optional[Progress] = None) -> Run:
-    """Play the scenario's games and record them into a Run (deterministic for a seed)."""
+def _norms(grads: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """The gradient norm of each seed (parameters stacked on a leading seed axis)."""
+    return torch.linalg.vector_norm(torch.cat([g.reshape(len(g), -1) for g in grads], dim=1), dim=1)
+
+
+def _per_seed(gens: list[torch.Generator], draw: Callable[[torch.Generator], torch.Tensor]) -> torch.Tensor:
+    """draw(generator) for every seed's generator, stacked on a leading seed axis."""
+    if len(gens) == 1:
+        return draw(gens[0]).unsqueeze(0)
+    return torch.stack([draw(g) for g in gens])  # a seed's draws are its own: one call per generator
+
+
+def train(sc: Scenario, progress: Optional[Progress] = None, *, closed_form: bool = True) -> Run:
+    """Play the scenario's games and record them into a Run (deterministic for a seed).
+
+    A sweep (``seeds: [...]``) plays every seed's game side by side: the players' parameters
+    are stacked on a leading seed axis (models.Stack) and every seed keeps its own random
+    stream, so each seed's numbers equal a separate run with that seed (to float rounding).
+    Its Run holds every array with a leading seed axis; ``Run.member(k)`` is seed k's run.
+
+    When both players are one affine map (the tutorial's linear games) and the loss has
+    closed-form derivatives, gradients are chained by hand instead of by autograd (the same
+    numbers to float rounding, 3-4x less overhead per step); ``closed_form=False`` turns that off.
+    """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny models: one thread is fastest and run-to-run identical
     try:
-        return _train(sc, progress)
+        return _train(sc, progress, closed_form)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
-    gen = torch.Generator().manual_seed(sc.seed)
+def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run:
+    seeds = sc.seed_list()
+    S = len(seeds)
+    gens = [torch.Generator().manual_seed(seed) for seed in seeds]
     data, noise, tr, rec, reg = sc.data, sc.noise, sc.training, sc.record, sc.regularizer
     loss = losses.LOSSES[sc.loss]
     n_real = getattr(data, "samples", None)
-    real_set = data.sample(n_real, gen) if n_real else None
-    G = sc.generator.build(noise.dim, data.dim, gen)
-    D = sc.discriminator.build(data.dim, 1, gen)
-    g_params, d_params = list(G.parameters()), list(D.parameters())
-    step_d = _Stepper(d_params, sc.optimizer.for_player("discriminator"))
-    step_g = _Stepper(g_params, sc.optimizer.for_player("generator"))
-    probe = PROBES[data.dim](sc, real_set, seed=sc.seed + 1_000_003)
+    real_sets, Gs, Ds = [], [], []
+    for gen in gens:  # each seed's stream: its training set, then G's and D's initial parameters
+        real_sets.append(data.sample(n_real, gen) if n_real else None)
+        Gs.append(sc.generator.build(noise.dim, data.dim, gen))
+        Ds.append(sc.discriminator.build(data.dim, 1, gen))
+    G, D = Stack(Gs), Stack(Ds)
+    step_d = _Stepper(D.params, sc.optimizer.for_player("discriminator"))
+    step_g = _Stepper(G.params, sc.optimizer.for_player("generator"))
+    probes = [PROBES[data.dim](sc, real_set, seed=seed + 1_000_003) for real_set, seed in zip(real_sets, seeds)]
     B, n = tr.batch_size, tr.games
     per_game = sc.instance_noise.draw == "per_game"
+    all_real = torch.stack(real_sets) if n_real else None
 
     def real_batch() -> torch.Tensor:
-        if real_set is None:
-            return data.sample(B, gen)
+        if not n_real:
+            return _per_seed(gens, lambda g: data.sample(B, g))
         if B == n_real:
-            return real_set
-        return real_set[torch.randperm(n_real, generator=gen)[:B]]
+            return all_real
+        return torch.stack([r[torch.randperm(n_real, generator=g)[:B]] for r, g in zip(real_sets, gens)])
 
-    zeros = torch.zeros(B, data.dim)
+    def noise_batch() -> torch.Tensor:  # each seed's standard draws, then one shift and scale for all
+        return noise.place(_per_seed(gens, lambda g: noise.standard(B, g)))
+
+    zeros = torch.zeros(S, B, data.dim)
     penalised = reg.kind != "none"
 
     def inst_noise(std: float) -> torch.Tensor:
-        return std * torch.randn(B, data.dim, generator=gen) if std > 0 else zeros
+        return std * _per_seed(gens, lambda g: torch.randn(B, data.dim, generator=g)) if std > 0 else zeros
 
     def noisy(t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         return t if eps is zeros else t + eps  # no instance noise: skip adding zeros
 
-    def d_loss_at(x, z, eps_r, eps_f) -> torch.Tensor:
+    def grads(per_seed_loss: torch.Tensor, params: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        return _grads(per_seed_loss.sum(), params)  # seeds share no parameter: each gets its own gradient
+
+    closed_form = (closed_form and G.one_affine_map and D.one_affine_map and not penalised
+                   and loss.d_grad is not None and loss.g_grad is not None)
+    Step = tuple[Callable[[], torch.Tensor], tuple[torch.Tensor, ...]]  # (the loss per seed, for the record; gradients)
+
+    def d_grads(x, z, eps_r, eps_f) -> Step:
         with torch.no_grad():
             fake = noisy(G(z), eps_f)
         real = noisy(x, eps_r)
-        out = D(torch.cat([real, fake]))  # one forward for both batches (row-wise the same numbers)
-        d_loss = loss.d(out[:B], out[B:])
-        return d_loss + reg.penalty(D, real, fake, gen) if penalised else d_loss
+        both = torch.cat([real, fake], dim=1)  # one forward for both batches (row-wise the same numbers)
+        if closed_form:
+            with torch.no_grad():
+                out = D(both)
+                d_real, d_fake = loss.d_grad(out[:, :B], out[:, B:])
+                return (lambda: loss.d(out[:, :B], out[:, B:])), D.affine_grads(both, torch.cat([d_real, d_fake], 1))
+        out = D(both)
+        d_loss = loss.d(out[:, :B], out[:, B:])  # one loss per seed
+        if penalised:
+            d_loss = d_loss + reg.penalty(D, real, fake, gens)
+        return (lambda: d_loss), grads(d_loss, D.params)
 
-    def g_loss_at(z, eps_f) -> torch.Tensor:
-        return loss.g(D(noisy(G(z), eps_f)))
+    def g_grads(z, eps_f) -> Step:
+        if closed_form:  # G(z) + eps -> D: G's gradient is D's weight times d(loss)/d(output)
+            with torch.no_grad():
+                out = D(noisy(G(z), eps_f))
+                return (lambda: loss.g(out)), G.affine_grads(z, D.affine_input_grad(loss.g_grad(out)))
+        g_loss = loss.g(D(noisy(G(z), eps_f)))
+        return (lambda: g_loss), grads(g_loss, G.params)
 
-    rows = {k: np.empty(n) for k in ("objective", "d_loss", "g_loss", "grad_norm_d", "grad_norm_g")}
-    snaps: list[dict[str, np.ndarray]] = [probe(G, D)]
+    hist = np.empty((len(ROWS), S, n))
+    snaps: list[list[dict[str, np.ndarray]]] = [[probe(G.load(k), D.load(k))] for k, probe in enumerate(probes)]
     snap_game = [0]
     points: list[tuple] = []
 
@@ -128,56 +178,64 @@ def _train(sc: Scenario, progress: Optional[Progress]) -> Run:
 
         if tr.update == "alternating":
             for _ in range(tr.d_steps):
-                x, z = real_batch(), noise.sample(B, gen)
+                x, z = real_batch(), noise_batch()
                 eps_r, eps_f = noise_pair()
-                d_loss = d_loss_at(x, z, eps_r, eps_f)
-                grads_d = step_d(_grads(d_loss, d_params))
+                d_loss, grads_d = d_grads(x, z, eps_r, eps_f)
+                step_d(grads_d)
                 reg.after_step(D)
             for _ in range(tr.g_steps):
-                z = noise.sample(B, gen)
+                z = noise_batch()
                 eps_f = eps if per_game else inst_noise(std)
-                g_loss = g_loss_at(z, eps_f)
-                grads_g = step_g(_grads(g_loss, g_params))
+                g_loss, grads_g = g_grads(z, eps_f)
+                step_g(grads_g)
         else:  # simultaneous: both gradients at the same point (same batch), then both steps
             for _ in range(tr.d_steps):
-                x, z = real_batch(), noise.sample(B, gen)
+                x, z = real_batch(), noise_batch()
                 eps_r, eps_f = noise_pair()
-                d_loss, g_loss = d_loss_at(x, z, eps_r, eps_f), g_loss_at(z, eps_f)
-                grads_d, grads_g = _grads(d_loss, d_params), _grads(g_loss, g_params)
+                (d_loss, grads_d), (g_loss, grads_g) = d_grads(x, z, eps_r, eps_f), g_grads(z, eps_f)
                 step_d(grads_d)
                 step_g(grads_g)
                 reg.after_step(D)
         with torch.no_grad():
             v = loss.value(D(noisy(x, eps_r)), D(noisy(G(z), eps_f)))
-        rows["objective"][game], rows["d_loss"][game], rows["g_loss"][game] = float(v), d_loss.item(), g_loss.item()
-        # gradient norms of each player's last step in the game
-        rows["grad_norm_d"][game], rows["grad_norm_g"][game] = _norm(grads_d), _norm(grads_g)
-        if not all(np.isfinite(rows[k][game]) for k in rows):
-            raise TrainingError(f"training diverged at game {game + 1} (objective {rows['objective'][game]:.3g}, "
-                                f"D loss {rows['d_loss'][game]:.3g}, G loss {rows['g_loss'][game]:.3g}); "
-                                f"try a smaller optimizer.lr")
+            # gradient norms of each player's last step in the game
+            hist[:, :, game] = torch.stack([v, d_loss(), g_loss(), _norms(grads_d), _norms(grads_g)]).numpy()
+        if not np.isfinite(hist[:, :, game]).all():
+            k = int(np.nonzero(~np.isfinite(hist[:, :, game]).all(axis=0))[0][0])
+            o, dl, gl = hist[:3, k, game]
+            who = f" with seed {seeds[k]}" if S > 1 else ""
+            raise TrainingError(f"training diverged at game {game + 1}{who} (objective {o:.3g}, D loss {dl:.3g}, "
+                                f"G loss {gl:.3g}); try a smaller optimizer.lr")
         if rec.hessian and ((game + 1) % rec.hessian_every == 0 or game == 0 or game + 1 == n):
-            points.append((game + 1, hessian.flat_params(D, G), x, z, eps_r, eps_f))
+            points += [(k, game + 1, torch.cat([D.flat(k), G.flat(k)]), x[k], z[k], eps_r[k], eps_f[k])
+                       for k in range(S)]
         if (game + 1) % rec.every == 0 or game + 1 == n:
-            snaps.append(probe(G, D))
+            for k, probe in enumerate(probes):
+                snaps[k].append(probe(G.load(k), D.load(k)))
             snap_game.append(game + 1)
         if progress is not None:
             progress(game + 1, n)
 
-    arrays: dict[str, np.ndarray] = {"game": np.arange(1, n + 1), **rows, "snap_game": np.array(snap_game)}
-    arrays |= probe.static
-    arrays |= {k: np.stack([s[k] for s in snaps]) for k in snaps[0]}
-    meta = _meta(sc, loss) | probe.meta
+    runs = [{"game": np.arange(1, n + 1), **dict(zip(ROWS, hist[:, k])), "snap_game": np.array(snap_game),
+             **probes[k].static, **{key: np.stack([s[key] for s in snaps[k]]) for key in snaps[k][0]}}
+            for k in range(S)]
+    meta = _meta(sc, loss) | probes[0].meta
     if rec.hessian:
-        games, *stacked = zip(*points)
-        method, full, d_block, g_block = hessian.spectra(
-            hessian.value_function(D, G, loss.value), *(torch.stack(col) for col in stacked),
-            p_d=sum(p.numel() for p in d_params), k=rec.hessian_k, g_own=hessian.generator_loss_function(D, G, loss.g))
-        arrays |= {"hessian_game": np.array(games), "hessian_eigvals": full,
-                   "hessian_eigvals_d": d_block, "hessian_eigvals_g": g_block}
-        meta |= {"hessian_method": method, "parameters": {"D": sum(p.numel() for p in d_params),
-                                                          "G": sum(p.numel() for p in g_params)}}
-    return Run(arrays, meta)
+        owner, games, *stacked = zip(*points)  # all seeds' points in one batch
+        method, *spectra = hessian.spectra(
+            hessian.value_function(D.template, G.template, loss.value), *(torch.stack(col) for col in stacked),
+            p_d=sum(p[0].numel() for p in D.params), k=rec.hessian_k,
+            g_own=hessian.generator_loss_function(D.template, G.template, loss.g))
+        owner = np.array(owner)
+        for k, arrays in enumerate(runs):
+            mine = owner == k
+            arrays |= {"hessian_game": np.array(games)[mine]}
+            arrays |= dict(zip(("hessian_eigvals", "hessian_eigvals_d", "hessian_eigvals_g"), (a[mine] for a in spectra)))
+        meta |= {"hessian_method": method, "parameters": {"D": sum(p[0].numel() for p in D.params),
+                                                          "G": sum(p[0].numel() for p in G.params)}}
+    if S == 1:
+        return Run(runs[0], meta)
+    return Run({key: np.stack([arrays[key] for arrays in runs]) for key in runs[0]}, meta | {"seed": None, "seeds": seeds})
 
 
 def _meta(sc: Scenario, loss: losses.Loss) -> dict:
@@ -187,7 +245,7 @@ def _meta(sc: Scenario, loss: losses.Loss) -> dict:
         "name": sc.name,
         "title": sc.display_title(),
         "description": sc.description,
-        "seed": sc.seed,
+        "seed": sc.seed_list()[0],
         "scenario": sc.model_dump(mode="json"),
         "reference": loss.reference,
         "reference_label": loss.reference_label,

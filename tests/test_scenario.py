@@ -123,6 +123,12 @@ BAD = [
     ({"data": {"kind": "gaussian"}, "regularizer": "r1"}, "regularizer: must be a mapping of keys (got 'r1')"),
     ({"data": {"kind": "gaussian"}, "generator": {"kind": "mlp", "hidden": []}}, "generator.hidden: must have at least 1 item(s) (got [])"),
     ({"data": {"kind": "mixture", "components": [{"mean": [0]}]}}, "data.components[0].mean: must be a list of the right length (got [0])"),
+    ({"data": {"kind": "gaussian"}, "seeds": [0, 1, 1]}, "seeds: must not repeat a seed (got [0, 1, 1])"),
+    ({"data": {"kind": "gaussian"}, "seed": 2, "seeds": [0, 1]}, "seeds: give either seed or seeds, not both (got [0, 1])"),
+    ({"data": {"kind": "gaussian"}, "seeds": [4]}, "seeds: must have at least 2 item(s) (got [4])"),
+    ({"data": {"kind": "gaussian"}, "seeds": [0, -1]}, "seeds[1]: must be greater than or equal to 0 (got -1)"),
+    ({"data": {"kind": "gaussian"}, "seeds": 16}, "seeds: must be a list (got 16)"),
+    ({"data": {"kind": "gaussian"}, "render": {"outputs": ["spread"]}}, "render.outputs: 'seeds' and 'spread' need a seed sweep"),
 ]
 
 

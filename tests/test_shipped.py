@@ -26,8 +26,13 @@ def test_shipped_scenario_trains_and_renders(path, tmp_path):
     sc = short(path)
     run = train(sc)
     written = render(run, tmp_path / sc.name)
-    assert set(written) >= {"run", "animation", "summary", "hessian", "summary.json"}
-    assert Image.open(written["animation"]).n_frames == 3
+    if sc.seeds is not None:  # a sweep: small multiples and the spread; every array has a seed axis
+        assert set(written) >= {"run", "seeds", "spread", "summary.json"}
+        assert Image.open(written["seeds"]).n_frames == 3
+        run = run.member(0)
+    else:
+        assert set(written) >= {"run", "animation", "summary", "hessian", "summary.json"}
+        assert Image.open(written["animation"]).n_frames == 3
     if sc.data.dim == 2:
         assert run.d_on_grid.shape[1:] == (90, 90)
         assert run.g_of_z.shape[2] == 2 and run.g_push.shape[2] == 2

@@ -82,7 +82,7 @@ def test_one_game_is_the_sgd_update_by_hand(update):
     sc = parse_scenario(tiny(training={"games": 1, "d_steps": 1, "g_steps": 1, "update": update},
                              record={"hessian": False}))
     r = train(sc)
-    gen = torch.Generator().manual_seed(sc.seed)  # the trainer's draw order: data, G, D, then batches
+    gen = torch.Generator().manual_seed(sc.seed_list()[0])  # the trainer's draw order: data, G, D, then batches
     x = sc.data.sample(10, gen).double().numpy()[:, 0]
     G = sc.generator.build(1, 1, gen)
     D = sc.discriminator.build(1, 1, gen)
@@ -118,3 +118,31 @@ def test_alternating_and_simultaneous_differ():
 def test_the_last_game_always_gets_a_hessian():
     r = train(parse_scenario(tiny(training={"games": 7}, record={"hessian_every": 3})))
     assert r.hessian_game.tolist() == [1, 3, 6, 7]
+
+
+@pytest.mark.parametrize("loss", ["minimax", "non_saturating", "least_squares", "wasserstein", "hinge"])
+@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
+def test_closed_form_gradients_equal_autograd(loss, update):
+    """The linear players' hand-chained gradients give autograd's numbers, for every loss."""
+    raw = tiny(loss=loss, instance_noise={"std": 0.5}, optimizer={"kind": "sgd", "lr": 0.01, "momentum": 0.5},
+               training={"games": 25, "d_steps": 1 if update == "simultaneous" else 4, "update": update})
+    fast = train(parse_scenario(raw))
+    slow = train(parse_scenario(raw), closed_form=False)
+    for key, value in slow.arrays.items():
+        np.testing.assert_allclose(fast.arrays[key], value, rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_linear_games_step_without_autograd(monkeypatch):
+    import gananim.trainer as trainer
+
+    def refuse(*args):
+        raise AssertionError("autograd called")
+
+    monkeypatch.setattr(trainer, "_grads", refuse)
+    sc = parse_scenario(tiny(record={"hessian": False}, training={"games": 5}))
+    assert len(train(sc).objective) == 5  # closed form: no autograd step
+    with pytest.raises(AssertionError, match="autograd called"):
+        train(sc, closed_form=False)
+    mlp = parse_scenario(tiny(record={"hessian": False}, training={"games": 5}, discriminator={"kind": "mlp"}))
+    with pytest.raises(AssertionError, match="autograd called"):
+        train(mlp)  # an MLP player: autograd

@@ -12,47 +12,66 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ..fileio import atomic_open
-from ..metrics import headline
+from ..metrics import headline, sweep_headline
 from ..run import Run
 from . import style
-from .animate import VIDEO_HINT, Progress, VideoUnavailable, check_video, render_frames, write_gif, write_mp4
+from .animate import (VIDEO_HINT, Progress, VideoUnavailable, animation_figure, blit_frames, check_video, write_gif,
+                      write_mp4)
 from .figures import hessian_figure, save, summary_figure
+from .sweep import seeds_figure, spread_figure
 
 VIDEO = ("gif", "mp4", "both")
 WRITERS = {"gif": write_gif, "mp4": write_mp4}
 
 
-def _animation(run: Run, out: Path, settings: dict, video: str, progress: Optional[Progress]) -> list[Path]:
-    frames = render_frames(run, settings["dpi"], progress)
-    kinds = ["gif", "mp4"] if video == "both" else [video]
-    return [WRITERS[k](frames, out / f"animation.{k}", settings["fps"]) for k in kinds]
+def _first_seed(run: Run) -> Run:
+    """What the one-seed outputs draw: the run, or a sweep's first seed (named in the title)."""
+    if run.seeds is None:
+        return run
+    first = run.member(0)
+    first.meta = first.meta | {"title": f"{run.meta['title']} (seed {first.meta['seed']})"}
+    return first
 
 
-def _static(figure: Callable) -> Callable:
+def _animated(make: Callable, name: str, one_seed: bool) -> Callable:
     def write(run: Run, out: Path, settings: dict, video: str, progress: Optional[Progress]) -> list[Path]:
-        fig = figure(run, settings["dpi"])
+        fig, update = make(_first_seed(run) if one_seed else run, settings["dpi"])
+        frames = blit_frames(fig, update, run.snap_game.shape[-1], progress)  # one frame per snapshot
+        kinds = ["gif", "mp4"] if video == "both" else [video]
+        return [WRITERS[k](frames, out / f"{name}.{k}", settings["fps"]) for k in kinds]
+
+    return write
+
+
+def _static(figure: Callable, one_seed: bool = True) -> Callable:
+    def write(run: Run, out: Path, settings: dict, video: str, progress: Optional[Progress]) -> list[Path]:
+        fig = figure(_first_seed(run) if one_seed else run, settings["dpi"])
         name = figure.__name__.removesuffix("_figure")
         return [save(fig, out / f"{name}.{fmt}", settings["dpi"]) for fmt in settings["formats"]]
 
     return write
 
 
+# a sweep's one-seed outputs (animation, summary, hessian) draw its first seed
 OUTPUTS: dict[str, Callable[[Run, Path, dict, str, Optional[Progress]], list[Path]]] = {
-    "animation": _animation,
+    "animation": _animated(animation_figure, "animation", one_seed=True),
     "summary": _static(summary_figure),
     "hessian": _static(hessian_figure),
+    "seeds": _animated(seeds_figure, "seeds", one_seed=False),  # small multiples, one tile per seed
+    "spread": _static(spread_figure, one_seed=False),  # the objective across seeds
 }
+ANIMATED = ("animation", "seeds")
 
-
-ALL_FILES = {"animation.gif", "animation.mp4"} | {f"{n}.{fmt}" for n in ("summary", "hessian") for fmt in ("png", "pdf", "svg")}
+ALL_FILES = ({f"{n}.{k}" for n in ANIMATED for k in ("gif", "mp4")}
+             | {f"{n}.{fmt}" for n in set(OUTPUTS) - set(ANIMATED) for fmt in ("png", "pdf", "svg")})
 
 
 def expected_files(settings: dict, video: str = "gif") -> list[str]:
     """The file names a render with these settings writes (besides run.npz and summary.json)."""
     names = []
     for output in settings["outputs"]:
-        if output == "animation":
-            names += [f"animation.{k}" for k in (["gif", "mp4"] if video == "both" else [video])]
+        if output in ANIMATED:
+            names += [f"{output}.{k}" for k in (["gif", "mp4"] if video == "both" else [video])]
         else:
             names += [f"{output}.{fmt}" for fmt in settings["formats"]]
     return names
@@ -70,7 +89,7 @@ def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     settings = run.scenario["render"]
-    summary = headline(run)  # computed first: a run that cannot be summarised writes nothing
+    summary = headline(run) if run.seeds is None else sweep_headline(run)  # computed first: a run that cannot be summarised writes nothing
     written: dict[str, Path] = {}
     with style.theme():
         for name in settings["outputs"]:

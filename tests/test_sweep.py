@@ -1,0 +1,100 @@
+"""Seed sweeps: every seed trained side by side gives the numbers of a separate run with that
+seed, and a sweep renders small multiples and the spread across seeds."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gananim.renderer import render
+from gananim.run import Run
+from gananim.scenario import parse_scenario
+from gananim.trainer import TrainingError, train
+
+from .conftest import tiny
+
+SEEDS = [3, 7, 11]
+
+GAMES = {
+    # the tutorial's 4-parameter game, exact Hessian every game
+    "linear_minimax": tiny(),
+    # MLP players, Adam, a critic with the gradient penalty (its own draws), instance noise
+    # drawn every step, and batches drawn from the training set (a permutation every step)
+    "mlp_wgan_gp": tiny(generator={"kind": "mlp", "hidden": [8]}, discriminator={"kind": "mlp", "hidden": [8]},
+                        loss="wasserstein", regularizer={"kind": "gradient_penalty", "weight": 5.0},
+                        optimizer={"kind": "adam", "lr": 0.01}, instance_noise={"std": 0.3},
+                        training={"games": 12, "batch_size": 6}, record={"every": 4}),
+    # 2D data drawn fresh, simultaneous updates, R1, and the Lanczos Hessian path (> 400 parameters)
+    "ring_lanczos": tiny(
+                         generator={"kind": "mlp", "hidden": [16, 16]}, discriminator={"kind": "mlp", "hidden": [16, 16]},
+                         loss="non_saturating", regularizer={"kind": "r1", "gamma": 1.0},
+                         optimizer={"kind": "rmsprop", "lr": 0.002},
+                         training={"games": 6, "d_steps": 1, "update": "simultaneous"},
+                         record={"every": 3, "hessian_k": 2, "mapping_samples": 64}) | {"data": {"kind": "ring", "k": 4}, "noise": {"kind": "normal", "dim": 2}},
+}
+
+
+def _without_seed(raw: dict) -> dict:
+    return {k: v for k, v in raw.items() if k != "seed"}
+
+
+@pytest.mark.parametrize("name", GAMES)
+def test_a_sweep_equals_separate_runs(name):
+    raw = GAMES[name]
+    sweep = train(parse_scenario(_without_seed(raw) | {"seeds": SEEDS}, name="sweep"))
+    assert sweep.seeds == SEEDS
+    for k, seed in enumerate(SEEDS):
+        alone = train(parse_scenario(raw | {"seed": seed}, name="alone"))
+        member = sweep.member(k)
+        assert member.meta["seed"] == seed and set(member.arrays) == set(alone.arrays)
+        for key, value in alone.arrays.items():
+            np.testing.assert_allclose(member.arrays[key], value, rtol=1e-5, atol=1e-6, err_msg=f"{key}, seed {seed}")
+    # and the seeds really differ (each has its own stream)
+    assert not np.allclose(sweep.objective[0], sweep.objective[1])
+
+
+def test_a_sweep_run_saves_and_loads_with_its_seed_axis(tmp_path):
+    sweep = train(parse_scenario(_without_seed(tiny(training={"games": 4})) | {"seeds": [0, 5]}, name="s"))
+    again = Run.load(sweep.save(tmp_path / "run.npz"))
+    assert again.seeds == [0, 5] and again.objective.shape == (2, 4) and again.g_of_z.shape[:2] == (2, 2)
+    np.testing.assert_array_equal(again.member(1).objective, sweep.objective[1])
+    with pytest.raises(ValueError, match="not a seed sweep"):
+        again.member(0).member(0)
+
+
+def test_a_sweep_renders_small_multiples_and_the_spread(tmp_path):
+    raw = _without_seed(tiny(training={"games": 40})) | {"seeds": [0, 1, 2, 3, 4]}
+    raw["render"] = raw["render"] | {"outputs": ["seeds", "spread", "animation", "summary"]}
+    sweep = train(parse_scenario(raw, name="sweep"))
+    written = render(sweep, tmp_path)
+    assert {"seeds.gif", "spread.png", "animation.gif", "summary.png", "summary.json", "run"} <= set(written)
+    gif = Image.open(tmp_path / "seeds.gif")
+    assert gif.n_frames == sweep.snap_game.shape[1]  # one frame per snapshot
+    assert gif.size[0] > 500 and gif.size[1] > 400  # 3 x 2 tiles at dpi 50
+    with Image.open(tmp_path / "spread.png") as png:
+        assert np.asarray(png.convert("L")).std() > 10
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["seeds"] == [0, 1, 2, 3, 4] and len(summary["per_seed"]) == 5
+    per_seed = [s["reached_reference_at_game"] is not None for s in summary["per_seed"]]
+    assert summary["seeds_reaching_reference"] == [s for s, hit in zip(range(5), per_seed) if hit]
+    assert summary["fraction_reaching_reference"] == pytest.approx(sum(per_seed) / 5)
+    finals = sweep.objective[:, -10:].mean(axis=1)
+    assert summary["final_objective_median"] == pytest.approx(float(np.median(finals)))
+    assert [s["seed"] for s in summary["per_seed"]] == [0, 1, 2, 3, 4]
+
+
+def test_a_sweep_defaults_to_its_own_outputs_and_renders_the_same_bytes(tmp_path):
+    sc = parse_scenario(_without_seed(tiny(training={"games": 10})) | {"seeds": [1, 2]}, name="s")
+    assert sc.render.outputs == ["seeds", "spread"]
+    run = train(sc)
+    render(run, tmp_path / "a")
+    render(train(sc), tmp_path / "b")
+    for name in ("seeds.gif", "spread.png", "summary.json", "run.npz"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert not (tmp_path / "a" / "animation.gif").exists()
+
+
+def test_a_diverging_seed_is_named():
+    raw = _without_seed(tiny(optimizer={"lr": 1e30}, loss="least_squares")) | {"seeds": [4, 9]}
+    with pytest.raises(TrainingError, match=r"^training diverged at game \d+ with seed (4|9) "):
+        train(parse_scenario(raw))
