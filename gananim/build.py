@@ -42,6 +42,20 @@ class Built:
     seconds: float
 
 
+def estimated_seconds(sc: Scenario) -> float:
+    """A rough cost of training and rendering from cold, so a parallel gallery starts the
+    longest scenarios first (the order of the page does not change)."""
+    from .hessian import MAX_EXACT_PARAMS
+
+    tr, rec = sc.training, sc.record
+    linear = sc.generator.kind == sc.discriminator.kind == "linear"
+    per_step = 5e-5 if linear else 1e-4 * (1 + tr.batch_size / 64)
+    seconds = 2.5 + len(sc.seed_list()) * tr.games * (tr.d_steps + tr.g_steps) * per_step
+    if rec.hessian and sc.parameter_count() > MAX_EXACT_PARAMS:  # Lanczos at every Hessian game
+        seconds += 0.3 * tr.games / rec.hessian_every
+    return seconds
+
+
 def cached_run(sc: Scenario, folder: Path) -> Optional[Run]:
     """The folder's run.npz if it was trained from this scenario with these versions."""
     path = folder / "run.npz"

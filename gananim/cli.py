@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -138,9 +138,13 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
             built.append(_build_one(task))
             bar(len(built), len(files))
     else:
+        from .build import estimated_seconds
+
+        longest_first = sorted(range(len(tasks)), key=lambda i: -estimated_seconds(scenarios[i]))
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            for result in pool.map(_build_one, tasks):
-                built.append(result)
+            futures = [pool.submit(_build_one, tasks[i]) for i in longest_first]
+            for future in as_completed(futures):
+                built.append(future.result())
                 bar(len(built), len(files))
     bar.close()
     names = [sc.name for sc in scenarios]

@@ -28,6 +28,9 @@ from torch.func import functional_call, hessian, vmap
 from . import losses
 
 MAX_EXACT_PARAMS = 400
+# ARPACK's relative accuracy of the Ritz values: on the shipped 2D games 1e-4 gives the same
+# extreme eigenvalues as 1e-6 to about 1e-9 relative, with a third fewer products
+LANCZOS_TOL = 1e-4
 
 
 def flat_params(*modules: nn.Module) -> torch.Tensor:
@@ -144,7 +147,7 @@ def extremes(op: LinearOperator, k: int, seed: int = 0) -> np.ndarray:
         vals = np.linalg.eigvalsh(0.5 * (dense + dense.T))
         return np.concatenate([vals[:k], vals[-k:]]) if 2 * k <= n else vals
     v0 = np.random.default_rng(seed).standard_normal(n)  # fixed start: same run, same numbers
-    vals = eigsh(op, k=2 * k, which="BE", v0=v0, tol=1e-6, maxiter=20 * n, return_eigenvectors=False)
+    vals = eigsh(op, k=2 * k, which="BE", v0=v0, tol=LANCZOS_TOL, maxiter=20 * n, return_eigenvectors=False)
     return np.sort(vals)
 
 
