@@ -233,21 +233,23 @@ def sweeps(repeats: int, mlp_games: int) -> None:
         t1, t16 = timed(lambda: train(one), repeats), timed(lambda: train(many), repeats)
         row("g", f"strong_discr (4 params, 500 games{', Hessian every game' if hessian else ''}): "
                  "1 seed / 16 seeds together", f"{t1:.2f} s / {t16:.2f} s ({t16 / t1:.2f}x one seed)")
-    one = [variant("balanced_mlp", [s], training={"games": mlp_games}) for s in sixteen]
-    many = variant("balanced_mlp", sixteen, training={"games": mlp_games})
-    p = one[0].parameter_count()
-    singles = {}
+    for hessian in (True, False):
+        one = [variant("balanced_mlp", [s], training={"games": mlp_games}, record={"hessian": hessian})
+               for s in sixteen]
+        many = variant("balanced_mlp", sixteen, training={"games": mlp_games}, record={"hessian": hessian})
+        singles = {}
 
-    def sequential():
-        singles["runs"] = [train(sc) for sc in one]
+        def sequential():
+            singles["runs"] = [train(sc) for sc in one]
 
-    t_seq, t_many = timed(sequential, 1), timed(lambda: train(many), repeats)
-    sweep = train(many)
-    diff = max(float(np.abs(sweep.member(k).arrays[key] - run.arrays[key]).max())
-               for k, run in enumerate(singles["runs"]) for key in ("objective", "g_of_z", "d_on_grid"))
-    row("g", f"balanced_mlp ({p} params, {mlp_games} games, Hessian): 16 separate runs / 16 seeds together",
-        f"{t_seq:.1f} s / {t_many:.1f} s ({t_seq / t_many:.2f}x faster together)")
-    row("g", "  largest difference, sweep vs separate runs (objective, G(z), D on grid)", f"{diff:.1e}")
+        t_seq, t_many = timed(sequential, 1), timed(lambda: train(many), repeats)
+        sweep = train(many)
+        diff = max(float(np.abs(sweep.member(k).arrays[key] - run.arrays[key]).max())
+                   for k, run in enumerate(singles["runs"]) for key in ("objective", "g_of_z", "d_on_grid"))
+        row("g", f"balanced_mlp ({one[0].parameter_count()} params, {mlp_games} games"
+                 f"{', exact Hessian every game' if hessian else ''}): 16 separate runs / 16 seeds together",
+            f"{t_seq:.1f} s / {t_many:.1f} s ({t_seq / t_many:.2f}x faster together)")
+        row("g", "  largest difference, sweep vs separate runs (objective, G(z), D on grid)", f"{diff:.1e}")
 
 
 def main() -> None:

@@ -143,9 +143,13 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
         longest_first = sorted(range(len(tasks)), key=lambda i: -estimated_seconds(scenarios[i]))
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
             futures = [pool.submit(_build_one, tasks[i]) for i in longest_first]
-            for future in as_completed(futures):
-                built.append(future.result())
-                bar(len(built), len(files))
+            try:
+                for future in as_completed(futures):
+                    built.append(future.result())
+                    bar(len(built), len(files))
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # a failed scenario: do not start the rest
+                raise
     bar.close()
     names = [sc.name for sc in scenarios]
     write_pages(out, names, {sc.name: sc.description for sc in scenarios})
@@ -173,6 +177,9 @@ def compare(files: tuple[str, ...], out: str, video: str, fps: int, force: bool,
     scenarios = _load_all(files)
     if len(scenarios) < 2:
         _fail("compare needs at least two scenario files")
+    for f, sc in zip(files, scenarios):
+        if sc.seeds is not None:
+            _fail(f"{f}: seeds: compare takes one-seed scenarios (a sweep's own render shows its seeds side by side)")
     _unique_names(scenarios, files)
     _check_video(video)
     runs = []

@@ -10,13 +10,21 @@ its mass lives, for grids and axes. Nothing here draws pictures.
 from __future__ import annotations
 
 import math
-from typing import Annotated, ClassVar, Literal, Optional
+from typing import Annotated, Callable, ClassVar, Literal, Optional, Sequence
 
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationInfo, field_validator
 
 Int = Annotated[int, Strict()]  # YAML's `true` is not 1, and 2.5 is not 2
+
+
+def per_seed(gens: Sequence[torch.Generator], draw: Callable[[torch.Generator], torch.Tensor]) -> torch.Tensor:
+    """draw(generator) for every seed's generator, stacked on a leading seed axis: each seed's
+    draws come from its own stream, one call per generator, as in a run of that seed alone."""
+    if len(gens) == 1:
+        return draw(gens[0]).unsqueeze(0)
+    return torch.stack([draw(g) for g in gens])
 
 
 def _above(low_key: str, default: float):

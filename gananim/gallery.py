@@ -35,13 +35,14 @@ def _num(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}".replace("-", "−") if isinstance(value, float) else str(value)
 
 
-ANIMATIONS = ("animation.gif", "seeds.gif", "animation.mp4", "seeds.mp4")  # the first present is the card's
+ANIMATIONS = ("animation.gif", "seeds.gif", "animation.mp4", "seeds.mp4")
 FIGURES = ("summary.png", "hessian.png", "spread.png")
 
 
 def main_animation(folder: Path) -> str | None:
-    """The animation a card shows: a scenario's own, or a sweep's small multiples."""
-    return next((a for a in ANIMATIONS if (folder / a).exists()), None)
+    """The animation a card shows: a sweep's small multiples, or the scenario's own."""
+    order = sorted(ANIMATIONS, key=lambda a: (not a.startswith("seeds"), a.endswith(".mp4")))
+    return next((a for a in order if (folder / a).exists()), None)
 
 
 def _sweep_rows(s: dict) -> list[tuple[str, str]]:

@@ -101,7 +101,9 @@ def eigenvalues(V: Callable[..., torch.Tensor], thetas: torch.Tensor, *batches: 
     when given; of V otherwise).
     """
     n, p = thetas.shape
-    chunk = max(1, min(n, 2**22 // max(1, p * p)))
+    # points per vmapped batch: bounded by memory (P x P per point) and at 128, beyond which a
+    # point costs more (1.3 ms at 128 against 1.9 ms at 480 for P = 98 here)
+    chunk = max(1, min(n, 128, 2**22 // max(1, p * p)))
     full, d_block, g_block = np.empty((n, p)), np.empty((n, p_d or 0)), np.empty((n, p - (p_d or 0)))
     for start in range(0, n, chunk):
         sl = slice(start, start + chunk)

@@ -23,6 +23,8 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch.nn.functional import logsigmoid, relu
 
+from .data import per_seed
+
 Tensor = torch.Tensor
 LOG4 = 2 * math.log(2)
 
@@ -178,15 +180,10 @@ def _input_grad_sq(D: torch.nn.Module, x: Tensor) -> Tensor:
     return (grad**2).sum(dim=-1)
 
 
-def _uniform_per_row(x: Tensor, gens: Sequence[torch.Generator]) -> Tensor:
-    """U(0, 1), one per row of x (..., B, d), from generator k for leading index k."""
-    draws = [torch.rand(x.shape[-2], 1, generator=g) for g in gens]
-    return torch.stack(draws) if x.dim() == 3 else draws[0]
-
-
 class _Regularizer(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     clips: ClassVar[bool] = False
+    penalises: ClassVar[bool] = True  # adds a penalty to D's loss (False: none, weight_clip)
 
     def penalty(self, D: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
                 gens: Sequence[torch.Generator]) -> Tensor:
@@ -200,6 +197,7 @@ class _Regularizer(BaseModel):
 
 class NoRegularizer(_Regularizer):
     kind: Literal["none"] = "none"
+    penalises: ClassVar[bool] = False
 
 
 class WeightClip(_Regularizer):
@@ -208,6 +206,7 @@ class WeightClip(_Regularizer):
     kind: Literal["weight_clip"] = "weight_clip"
     clip: float = Field(0.01, gt=0.0)
     clips: ClassVar[bool] = True
+    penalises: ClassVar[bool] = False
 
     def after_step(self, D: torch.nn.Module) -> None:
         with torch.no_grad():
@@ -223,7 +222,8 @@ class GradientPenalty(_Regularizer):
     weight: float = Field(10.0, ge=0.0)
 
     def penalty(self, D, real, fake, gens):
-        a = _uniform_per_row(real, gens)
+        # U(0, 1) per row, from the stream of the row's seed; (B, 1) or (S, B, 1) like real
+        a = per_seed(gens, lambda g: torch.rand(real.shape[-2], 1, generator=g)).reshape(*real.shape[:-1], 1)
         x_hat = a * real + (1 - a) * fake.detach()
         return self.weight * ((_input_grad_sq(D, x_hat) + 1e-12).sqrt() - 1).pow(2).mean(dim=-1)
 

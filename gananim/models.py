@@ -158,8 +158,8 @@ class Stack:
         return torch.cat([p[s].detach().reshape(-1) for p in self.params])
 
     def load(self, s: int) -> nn.Module:
-        """The template module holding seed s's current parameters (a copy: for probes and
-        Hessians, which take ordinary modules)."""
+        """The template module, loaded with seed s's current parameters (for probes, which take
+        ordinary modules). One module serves every seed: the next load overwrites it."""
         with torch.no_grad():
             for p, own in zip(self.params, self.template.parameters()):
                 own.copy_(p[s])

@@ -17,6 +17,13 @@ import numpy as np
 from .fileio import atomic_open
 
 FORMAT = 1
+SWEEP_OUTPUTS = ("seeds", "spread")  # render outputs that only a seed sweep has
+
+
+def default_outputs(sweep: bool, hessian: bool) -> list[str]:
+    """render.outputs when a scenario gives none: a sweep's small multiples and spread, or one
+    run's animation and summary (and Hessian figure when spectra are recorded)."""
+    return list(SWEEP_OUTPUTS) if sweep else ["animation", "summary"] + (["hessian"] if hessian else [])
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -55,7 +62,12 @@ class Run:
         seeds = self.seeds
         if seeds is None:
             raise ValueError("not a seed sweep: this run has one seed")
-        meta = {key: v for key, v in self.meta.items() if key != "seeds"} | {"seed": seeds[k]}
+        scenario = dict(self.scenario) | {"seed": seeds[k], "seeds": None}
+        own = [o for o in scenario["render"]["outputs"] if o not in SWEEP_OUTPUTS]
+        scenario["render"] = dict(scenario["render"]) | {
+            "outputs": own or default_outputs(sweep=False, hessian=scenario["record"]["hessian"])}
+        meta = {key: v for key, v in self.meta.items() if key not in ("seeds", "train_key")}
+        meta |= {"seed": seeds[k], "scenario": scenario, "member_of": self.meta.get("train_key")}
         return Run({name: a[k] for name, a in self.arrays.items()}, meta)
 
     def save(self, path: str | Path) -> Path:

@@ -22,9 +22,13 @@ from .data import DISTRIBUTIONS, NOISES, Int
 from .hessian import MAX_EXACT_PARAMS
 from .losses import LOSSES, REGULARIZERS
 from .models import PLAYERS
+from .run import SWEEP_OUTPUTS, default_outputs
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
-OUTPUTS = ("animation", "summary", "hessian", "seeds", "spread")  # seeds, spread: a seed sweep's
+OUTPUTS = ("animation", "summary", "hessian", *SWEEP_OUTPUTS)
+# bumped whenever the trainer's arithmetic changes (2: seeds stacked, closed-form gradients,
+# Lanczos tolerance 1e-4): cached runs of an older revision are trained again
+TRAIN_REVISION = 2
 
 
 class ScenarioError(ValueError):
@@ -106,7 +110,7 @@ class Render(_Block):
 class Scenario(_Block):
     title: Optional[str] = None
     description: str = ""
-    seed: Optional[Int] = Field(None, ge=0, le=2**62)  # not given: 0 (or the sweep's seeds)
+    seed: Optional[Int] = Field(None, ge=0, le=2**62)  # not given: 0 (a sweep: none, its seeds instead)
     # a seed sweep: the same game once per seed, all trained together (small multiples and
     # the spread across seeds are rendered); replaces `seed`
     seeds: Optional[list[Annotated[int, Strict(), Field(ge=0, le=2**62)]]] = Field(None, min_length=2, max_length=64)
@@ -129,6 +133,8 @@ class Scenario(_Block):
                 raise _KeyError("seeds", "give either seed or seeds, not both", self.seeds)
             if len(set(self.seeds)) != len(self.seeds):
                 raise _KeyError("seeds", "must not repeat a seed", self.seeds)
+        elif self.seed is None:
+            self.seed = 0  # the default seed, filled in: `seed: 0` and no seed are the same game
         n = getattr(self.data, "samples", None)
         if n is not None and self.training.batch_size > n:
             raise _KeyError("training.batch_size", f"must be <= data.samples ({n})", self.training.batch_size)
@@ -140,9 +146,8 @@ class Scenario(_Block):
             exact = self.parameter_count() <= MAX_EXACT_PARAMS
             self.record.hessian_every = 1 if exact else self.record.every
         if self.render.outputs is None:
-            self.render.outputs = (["seeds", "spread"] if self.seeds is not None else
-                                   ["animation", "summary"] + (["hessian"] if self.record.hessian else []))
-        elif self.seeds is None and {"seeds", "spread"} & set(self.render.outputs):
+            self.render.outputs = default_outputs(sweep=self.seeds is not None, hessian=self.record.hessian)
+        elif self.seeds is None and set(SWEEP_OUTPUTS) & set(self.render.outputs):
             raise _KeyError("render.outputs", "'seeds' and 'spread' need a seed sweep (seeds: [0, 1, ...])",
                             self.render.outputs)
         elif "hessian" in self.render.outputs and not self.record.hessian:
@@ -151,9 +156,7 @@ class Scenario(_Block):
 
     def seed_list(self) -> list[int]:
         """The seeds trained: `seeds` for a sweep, else [seed]."""
-        if self.seeds is not None:
-            return list(self.seeds)
-        return [self.seed if self.seed is not None else 0]
+        return list(self.seeds) if self.seeds is not None else [self.seed]
 
     def parameter_count(self) -> int:
         """Parameters of D and G together (the size of the Hessian of V), from the specs."""
@@ -165,7 +168,8 @@ class Scenario(_Block):
         description, render), and the gananim and torch versions. A cached run.npz is reused
         while it is unchanged."""
         content = self.model_dump(mode="json", exclude={"title", "description", "render"})
-        blob = json.dumps({"scenario": content, "gananim": __version__, "torch": version("torch")}, sort_keys=True)
+        blob = json.dumps({"scenario": content, "gananim": __version__, "torch": version("torch"),
+                           "revision": TRAIN_REVISION}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     @property
@@ -216,6 +220,8 @@ def _describe(err: dict, raw: Any) -> str:
         return str(cause) if isinstance(cause, _KeyError) else f"{key}: {cause}"
     if kind == "too_short":
         return f"{key}: must have at least {err['ctx']['min_length']} item(s) (got {got!r})"
+    if kind == "too_long":
+        return f"{key}: must have at most {err['ctx']['max_length']} item(s) (got {len(got)} items)"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"{key}: must be a mapping of keys (got {got!r})"
     if kind in ("tuple_type", "list_type") and not isinstance(err["loc"][-1], int):

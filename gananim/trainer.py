@@ -17,6 +17,7 @@ import torch
 from . import __version__, hessian, losses
 from .probes import PROBES
 from .run import FORMAT, Run
+from .data import per_seed
 from .models import Stack
 from .scenario import OptimizerSettings, Scenario
 
@@ -67,13 +68,6 @@ def _norms(grads: tuple[torch.Tensor, ...]) -> torch.Tensor:
     return torch.linalg.vector_norm(torch.cat([g.reshape(len(g), -1) for g in grads], dim=1), dim=1)
 
 
-def _per_seed(gens: list[torch.Generator], draw: Callable[[torch.Generator], torch.Tensor]) -> torch.Tensor:
-    """draw(generator) for every seed's generator, stacked on a leading seed axis."""
-    if len(gens) == 1:
-        return draw(gens[0]).unsqueeze(0)
-    return torch.stack([draw(g) for g in gens])  # a seed's draws are its own: one call per generator
-
-
 def train(sc: Scenario, progress: Optional[Progress] = None, *, closed_form: bool = True) -> Run:
     """Play the scenario's games and record them into a Run (deterministic for a seed).
 
@@ -116,19 +110,19 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
 
     def real_batch() -> torch.Tensor:
         if not n_real:
-            return _per_seed(gens, lambda g: data.sample(B, g))
+            return per_seed(gens, lambda g: data.sample(B, g))
         if B == n_real:
             return all_real
         return torch.stack([r[torch.randperm(n_real, generator=g)[:B]] for r, g in zip(real_sets, gens)])
 
     def noise_batch() -> torch.Tensor:  # each seed's standard draws, then one shift and scale for all
-        return noise.place(_per_seed(gens, lambda g: noise.standard(B, g)))
+        return noise.place(per_seed(gens, lambda g: noise.standard(B, g)))
 
     zeros = torch.zeros(S, B, data.dim)
-    penalised = reg.kind != "none"
+    penalised = reg.penalises
 
     def inst_noise(std: float) -> torch.Tensor:
-        return std * _per_seed(gens, lambda g: torch.randn(B, data.dim, generator=g)) if std > 0 else zeros
+        return std * per_seed(gens, lambda g: torch.randn(B, data.dim, generator=g)) if std > 0 else zeros
 
     def noisy(t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         return t if eps is zeros else t + eps  # no instance noise: skip adding zeros
@@ -221,18 +215,16 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
             for k in range(S)]
     meta = _meta(sc, loss) | probes[0].meta
     if rec.hessian:
-        owner, games, *stacked = zip(*points)  # all seeds' points in one batch
-        method, *spectra = hessian.spectra(
-            hessian.value_function(D.template, G.template, loss.value), *(torch.stack(col) for col in stacked),
-            p_d=sum(p[0].numel() for p in D.params), k=rec.hessian_k,
-            g_own=hessian.generator_loss_function(D.template, G.template, loss.g))
-        owner = np.array(owner)
-        for k, arrays in enumerate(runs):
-            mine = owner == k
-            arrays |= {"hessian_game": np.array(games)[mine]}
-            arrays |= dict(zip(("hessian_eigvals", "hessian_eigvals_d", "hessian_eigvals_g"), (a[mine] for a in spectra)))
-        meta |= {"hessian_method": method, "parameters": {"D": sum(p[0].numel() for p in D.params),
-                                                          "G": sum(p[0].numel() for p in G.params)}}
+        V = hessian.value_function(D.template, G.template, loss.value)
+        g_own = hessian.generator_loss_function(D.template, G.template, loss.g)
+        p_d = sum(p[0].numel() for p in D.params)
+        for k, arrays in enumerate(runs):  # seed by seed: a seed's spectra cost what a run of it alone costs
+            games, *stacked = zip(*(point[1:] for point in points if point[0] == k))
+            method, *spectra = hessian.spectra(V, *(torch.stack(col) for col in stacked), p_d=p_d,
+                                               k=rec.hessian_k, g_own=g_own)
+            arrays |= {"hessian_game": np.array(games)}
+            arrays |= dict(zip(("hessian_eigvals", "hessian_eigvals_d", "hessian_eigvals_g"), spectra))
+        meta |= {"hessian_method": method, "parameters": {"D": p_d, "G": sum(p[0].numel() for p in G.params)}}
     if S == 1:
         return Run(runs[0], meta)
     return Run({key: np.stack([arrays[key] for arrays in runs]) for key in runs[0]}, meta | {"seed": None, "seeds": seeds})

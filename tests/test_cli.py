@@ -65,6 +65,17 @@ def test_a_diverging_game_is_one_line_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out" / "boom").exists()
 
 
+def test_compare_refuses_a_sweep_in_one_line(tmp_path):
+    (tmp_path / "one.yaml").write_text(yaml.safe_dump(tiny()))
+    sweep = {k: v for k, v in tiny().items() if k != "seed"} | {"seeds": [0, 1]}
+    (tmp_path / "many.yaml").write_text(yaml.safe_dump(sweep))
+    res = gananim("compare", "one.yaml", "many.yaml", "--out", "out", "-q", cwd=tmp_path)
+    assert res.returncode == 2
+    assert res.stderr.strip() == ("gananim: error: many.yaml: seeds: compare takes one-seed scenarios "
+                                  "(a sweep's own render shows its seeds side by side)")
+    assert not (tmp_path / "out").exists()
+
+
 def test_rendering_a_saved_run_needs_no_torch(tiny_run, tmp_path):
     tiny_run.save(tmp_path / "run.npz")
     code = ("import sys; sys.modules['torch'] = None\n"  # any import of torch now fails

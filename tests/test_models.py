@@ -34,3 +34,19 @@ def test_build_is_reproducible_and_leaves_global_rng_alone(name, init):
     assert before == after  # building draws from its own generator only
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
+
+
+def test_a_stack_maps_each_seed_through_its_own_parameters():
+    from gananim.models import Stack
+
+    gens = [torch.Generator().manual_seed(s) for s in range(3)]
+    players = [MLP(hidden=[8, 8], activation="elu").build(3, 2, g) for g in gens]
+    stack = Stack(players)
+    x = torch.randn(3, 5, 3)
+    batched = stack(x)
+    for s, player in enumerate(players):
+        torch.testing.assert_close(batched[s], player(x[s]), rtol=1e-6, atol=1e-6)
+    stack.affine = False  # the generic path: torch.func.vmap over functional_call
+    torch.testing.assert_close(stack(x), batched, rtol=1e-6, atol=1e-6)
+    assert stack.load(2) is stack.template and torch.equal(stack.flat(2), torch.cat(
+        [p.detach().reshape(-1) for p in players[2].parameters()]))

@@ -128,6 +128,7 @@ BAD = [
     ({"data": {"kind": "gaussian"}, "seeds": [4]}, "seeds: must have at least 2 item(s) (got [4])"),
     ({"data": {"kind": "gaussian"}, "seeds": [0, -1]}, "seeds[1]: must be greater than or equal to 0 (got -1)"),
     ({"data": {"kind": "gaussian"}, "seeds": 16}, "seeds: must be a list (got 16)"),
+    ({"data": {"kind": "gaussian"}, "seeds": list(range(65))}, "seeds: must have at most 64 item(s)"),
     ({"data": {"kind": "gaussian"}, "render": {"outputs": ["spread"]}}, "render.outputs: 'seeds' and 'spread' need a seed sweep"),
 ]
 

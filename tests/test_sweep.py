@@ -24,6 +24,11 @@ GAMES = {
                         loss="wasserstein", regularizer={"kind": "gradient_penalty", "weight": 5.0},
                         optimizer={"kind": "adam", "lr": 0.01}, instance_noise={"std": 0.3},
                         training={"games": 12, "batch_size": 6}, record={"every": 4}),
+    # linear players in the plane, weight clipping, one instance-noise vector per game
+    "linear_2d_per_game": tiny(regularizer={"kind": "weight_clip", "clip": 0.3}, training={"games": 10},
+                               instance_noise={"std": 0.2, "draw": "per_game", "anneal": "linear"},
+                               record={"every": 5, "mapping_samples": 16})
+    | {"data": {"kind": "grid", "k": 2, "samples": 40}, "noise": {"kind": "uniform", "dim": 2}},
     # 2D data drawn fresh, simultaneous updates, R1, and the Lanczos Hessian path (> 400 parameters)
     "ring_lanczos": tiny(
                          generator={"kind": "mlp", "hidden": [16, 16]}, discriminator={"kind": "mlp", "hidden": [16, 16]},
@@ -98,3 +103,13 @@ def test_a_diverging_seed_is_named():
     raw = _without_seed(tiny(optimizer={"lr": 1e30}, loss="least_squares")) | {"seeds": [4, 9]}
     with pytest.raises(TrainingError, match=r"^training diverged at game \d+ with seed (4|9) "):
         train(parse_scenario(raw))
+
+
+def test_a_member_renders_on_its_own(tmp_path):
+    sweep = train(parse_scenario(_without_seed(tiny(training={"games": 8})) | {"seeds": [2, 6]}, name="s"))
+    member = sweep.member(1)
+    assert member.scenario["seed"] == 6 and member.scenario["seeds"] is None
+    assert member.scenario["render"]["outputs"] == ["animation", "summary", "hessian"]
+    assert "train_key" not in member.meta  # never taken for a cached run of the sweep
+    written = render(member, tmp_path)
+    assert {"animation.gif", "summary.png", "hessian.png"} <= set(written)

@@ -126,6 +126,10 @@ def test_closed_form_gradients_equal_autograd(loss, update):
     """The linear players' hand-chained gradients give autograd's numbers, for every loss."""
     raw = tiny(loss=loss, instance_noise={"std": 0.5}, optimizer={"kind": "sgd", "lr": 0.01, "momentum": 0.5},
                training={"games": 25, "d_steps": 1 if update == "simultaneous" else 4, "update": update})
+    if update == "simultaneous":  # in the plane, from 3D noise: every shape of the chain rule is exercised
+        raw |= {"data": {"kind": "ring", "k": 4}, "noise": {"kind": "normal", "dim": 3},
+                "regularizer": {"kind": "weight_clip", "clip": 0.5}}
+        raw["record"] |= {"mapping_samples": 32}
     fast = train(parse_scenario(raw))
     slow = train(parse_scenario(raw), closed_form=False)
     for key, value in slow.arrays.items():
