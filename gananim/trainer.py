@@ -34,8 +34,13 @@ OPTIMIZERS: dict[str, Callable[[list[torch.Tensor], OptimizerSettings], torch.op
 }
 
 
-def _grads(loss: torch.Tensor, params: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
-    return torch.autograd.grad(loss, params)
+def _grads(per_seed_loss: torch.Tensor, params: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    """Each seed's gradient (seeds share no parameter, so the gradient of the sum is each one's)."""
+    return torch.autograd.grad(per_seed_loss.sum(), params)
+
+
+# one step's (loss per seed, computed when the record asks for it; gradients)
+_Step = tuple[Callable[[], torch.Tensor], tuple[torch.Tensor, ...]]
 
 
 class _Stepper:
@@ -49,7 +54,7 @@ class _Stepper:
         self.lr = settings.lr
         self.opt = None if self.plain_sgd else OPTIMIZERS[settings.kind](params, settings)
 
-    def __call__(self, grads: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    def __call__(self, grads: tuple[torch.Tensor, ...]) -> None:
         if self.plain_sgd:
             with torch.no_grad():
                 torch._foreach_add_(self.params, grads, alpha=-self.lr)
@@ -57,7 +62,6 @@ class _Stepper:
             for p, g in zip(self.params, grads):
                 p.grad = g
             self.opt.step()
-        return grads
 
 
 ROWS = ("objective", "d_loss", "g_loss", "grad_norm_d", "grad_norm_g")  # recorded every game
@@ -127,14 +131,10 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
     def noisy(t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         return t if eps is zeros else t + eps  # no instance noise: skip adding zeros
 
-    def grads(per_seed_loss: torch.Tensor, params: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
-        return _grads(per_seed_loss.sum(), params)  # seeds share no parameter: each gets its own gradient
-
     closed_form = (closed_form and G.one_affine_map and D.one_affine_map and not penalised
                    and loss.d_grad is not None and loss.g_grad is not None)
-    Step = tuple[Callable[[], torch.Tensor], tuple[torch.Tensor, ...]]  # (the loss per seed, for the record; gradients)
 
-    def d_grads(x, z, eps_r, eps_f) -> Step:
+    def d_grads(x, z, eps_r, eps_f) -> _Step:
         with torch.no_grad():
             fake = noisy(G(z), eps_f)
         real = noisy(x, eps_r)
@@ -148,15 +148,15 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
         d_loss = loss.d(out[:, :B], out[:, B:])  # one loss per seed
         if penalised:
             d_loss = d_loss + reg.penalty(D, real, fake, gens)
-        return (lambda: d_loss), grads(d_loss, D.params)
+        return (lambda: d_loss), _grads(d_loss, D.params)
 
-    def g_grads(z, eps_f) -> Step:
+    def g_grads(z, eps_f) -> _Step:
         if closed_form:  # G(z) + eps -> D: G's gradient is D's weight times d(loss)/d(output)
             with torch.no_grad():
                 out = D(noisy(G(z), eps_f))
                 return (lambda: loss.g(out)), G.affine_grads(z, D.affine_input_grad(loss.g_grad(out)))
         g_loss = loss.g(D(noisy(G(z), eps_f)))
-        return (lambda: g_loss), grads(g_loss, G.params)
+        return (lambda: g_loss), _grads(g_loss, G.params)
 
     hist = np.empty((len(ROWS), S, n))
     snaps: list[list[dict[str, np.ndarray]]] = [[probe(G.load(k), D.load(k))] for k, probe in enumerate(probes)]

@@ -64,7 +64,7 @@ def seeds_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]:
         for k, seed in enumerate(seeds):
             ax = fig.add_subplot(grid[k // cols, k % cols])
             panel = PANELS[run.meta["data_dim"]](ax, run.member(k))
-            if k // cols != rows - 1 and k + cols < len(seeds):
+            if k + cols < len(seeds):  # a tile below carries the x label
                 ax.set_xlabel("")
             if k % cols:
                 ax.set_ylabel("")
