@@ -210,8 +210,8 @@ def hessian_figure(run: Run, dpi: int) -> Figure:
                 color="#555555")
     blocks.axhline(0, color=style.BLACK, lw=0.8)
     blocks.set_ylabel("eigenvalue (symlog)")
-    blocks.set_title("Each player's own block of the Hessian\n"
-                     + _verdict(float(d_max[-1]), float(g_min[-1]), float(np.abs(eig[-1]).max())), fontsize=12)
+    verdict = _verdict(float(d_max[-1]), float(g_min[-1]), float(np.abs(eig[-1]).max()))
+    blocks.set_title("Each player's own block of the Hessian\n" + textwrap.fill(verdict, 85), fontsize=12)
     _legend_right(blocks)
 
     if exact:
