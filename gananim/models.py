@@ -105,8 +105,14 @@ class Stack:
         self.template = modules[0]
         names = [name for name, _ in self.template.named_parameters()]
         self.names = names
-        self.params = [torch.stack([dict(m.named_parameters())[n].detach() for m in modules]).requires_grad_(True)
-                       for n in names]
+        stacked = [torch.stack([dict(m.named_parameters())[n].detach() for m in modules]) for n in names]
+        # every parameter lives in one flat buffer (parameter by parameter, each (S, ...) in
+        # order), so an optimiser updates a player with a few calls on `data`, not a few per
+        # parameter; the parameters are leaves that share its memory
+        self.data = torch.cat([t.reshape(-1) for t in stacked])
+        sizes = [t.numel() for t in stacked]
+        self.params = [chunk.view(t.shape).detach().requires_grad_(True)
+                       for chunk, t in zip(torch.split(self.data, sizes), stacked)]
         layers = list(self.template) if isinstance(self.template, nn.Sequential) else [self.template]
         self.affine = all(isinstance(m, (nn.Linear, *ACTIVATIONS.values())) for m in layers)
         self.layers = layers
@@ -152,6 +158,11 @@ class Stack:
     def affine_input_grad(self, dout: torch.Tensor) -> torch.Tensor:
         """For one affine layer: the gradient of sum(dout * y) with respect to its input, dout W."""
         return torch.bmm(dout, self.params[0])
+
+    @staticmethod
+    def flat_grad(grads: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """Gradients of the parameters laid out like `data`."""
+        return torch.cat([g.reshape(-1) for g in grads])
 
     def flat(self, s: int) -> torch.Tensor:
         """Seed s's parameters as one detached vector (in the template's parameter order)."""

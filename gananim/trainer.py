@@ -19,6 +19,7 @@ from .probes import PROBES
 from .run import FORMAT, Run
 from .data import per_seed
 from .models import Stack
+from .optim import OPTIMIZERS
 from .scenario import OptimizerSettings, Scenario
 
 Progress = Callable[[int, int], None]
@@ -26,13 +27,6 @@ Progress = Callable[[int, int], None]
 
 class TrainingError(RuntimeError):
     """The game could not be played to the end (it diverged); the message is one line."""
-
-OPTIMIZERS: dict[str, Callable[[list[torch.Tensor], OptimizerSettings], torch.optim.Optimizer]] = {
-    "sgd": lambda ps, o: torch.optim.SGD(ps, lr=o.lr, momentum=o.momentum),
-    "adam": lambda ps, o: torch.optim.Adam(ps, lr=o.lr, betas=o.betas),
-    "rmsprop": lambda ps, o: torch.optim.RMSprop(ps, lr=o.lr, momentum=o.momentum),
-}
-
 
 def _grads(per_seed_loss: torch.Tensor, params: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
     """Each seed's gradient (seeds share no parameter, so the gradient of the sum is each one's)."""
@@ -43,25 +37,15 @@ def _grads(per_seed_loss: torch.Tensor, params: list[torch.Tensor]) -> tuple[tor
 _Step = tuple[Callable[[], torch.Tensor], tuple[torch.Tensor, ...]]
 
 
-class _Stepper:
-    """One player's optimiser. Plain SGD (no momentum) is applied directly with one fused
-    update, the same arithmetic as torch.optim.SGD without its per-step overhead (the tutorial's
-    games are overhead-bound); the others go through torch.optim."""
+def _stepper(player: Stack, settings: OptimizerSettings) -> Callable[[tuple[torch.Tensor, ...]], None]:
+    """One player's optimiser step, on the player's flat parameter buffer."""
+    update = OPTIMIZERS[settings.kind](player.data, settings)
 
-    def __init__(self, params: list[torch.Tensor], settings: OptimizerSettings):
-        self.params = params
-        self.plain_sgd = settings.kind == "sgd" and settings.momentum == 0
-        self.lr = settings.lr
-        self.opt = None if self.plain_sgd else OPTIMIZERS[settings.kind](params, settings)
+    def step(grads: tuple[torch.Tensor, ...]) -> None:
+        with torch.no_grad():
+            update(player.flat_grad(grads))
 
-    def __call__(self, grads: tuple[torch.Tensor, ...]) -> None:
-        if self.plain_sgd:
-            with torch.no_grad():
-                torch._foreach_add_(self.params, grads, alpha=-self.lr)
-        else:
-            for p, g in zip(self.params, grads):
-                p.grad = g
-            self.opt.step()
+    return step
 
 
 ROWS = ("objective", "d_loss", "g_loss", "grad_norm_d", "grad_norm_g")  # recorded every game
@@ -105,8 +89,8 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
         Gs.append(sc.generator.build(noise.dim, data.dim, gen))
         Ds.append(sc.discriminator.build(data.dim, 1, gen))
     G, D = Stack(Gs), Stack(Ds)
-    step_d = _Stepper(D.params, sc.optimizer.for_player("discriminator"))
-    step_g = _Stepper(G.params, sc.optimizer.for_player("generator"))
+    step_d = _stepper(D, sc.optimizer.for_player("discriminator"))
+    step_g = _stepper(G, sc.optimizer.for_player("generator"))
     probes = [PROBES[data.dim](sc, real_set, seed=seed + 1_000_003) for real_set, seed in zip(real_sets, seeds)]
     B, n = tr.batch_size, tr.games
     per_game = sc.instance_noise.draw == "per_game"

@@ -159,7 +159,7 @@ def test_allowed_names_come_from_the_registries():
 def test_schema_names_match_the_implementations():
     from gananim.renderer import OUTPUTS as RENDER_OUTPUTS
     from gananim.scenario import OPTIMIZERS, OUTPUTS
-    from gananim.trainer import OPTIMIZERS as TRAIN_OPTIMIZERS
+    from gananim.optim import OPTIMIZERS as TRAIN_OPTIMIZERS
 
     assert set(OUTPUTS) == set(RENDER_OUTPUTS)
     assert set(OPTIMIZERS) == set(TRAIN_OPTIMIZERS)
