@@ -9,6 +9,7 @@ its mass lives, for grids and axes. Nothing here draws pictures.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Annotated, Callable, ClassVar, Literal, Optional, Sequence
 
@@ -80,17 +81,24 @@ class _Mixture2D(_Spec):
         return np.full(len(means), 1.0 / len(means))
 
     def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        means, stds = self.modes()
-        which = torch.multinomial(torch.as_tensor(self.weights()), n, replacement=True, generator=gen)
-        centre = torch.as_tensor(means, dtype=torch.float32)[which]
-        spread = torch.as_tensor(stds, dtype=torch.float32)[which, None]
-        return centre + spread * torch.randn(n, 2, generator=gen)
+        weights, means, stds = _mixture_tensors(self)
+        which = torch.multinomial(weights, n, replacement=True, generator=gen)
+        return means[which] + stds[which] * torch.randn(n, 2, generator=gen)
 
     def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
         means, stds = self.modes()
         pad = 3.5 * stds.max() + 0.05 * np.ptp(means, axis=0).max()
         lo, hi = means.min(axis=0) - pad, means.max(axis=0) + pad
         return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
+
+
+@functools.lru_cache(maxsize=32)
+def _mixture_tensors(spec: _Mixture2D) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(weights, means (k, 2), stds (k, 1)) as tensors, made once per spec (a 2D game draws
+    a batch at every step)."""
+    means, stds = spec.modes()
+    return (torch.as_tensor(spec.weights()), torch.as_tensor(means, dtype=torch.float32),
+            torch.as_tensor(stds, dtype=torch.float32)[:, None])
 
 
 class Ring(_Mixture2D):
