@@ -10,6 +10,10 @@ from gananim.fileio import atomic_open
 from gananim.metrics import headline
 from gananim.renderer import render
 from gananim.renderer.animate import render_frames, shared_palette
+from gananim.scenario import parse_scenario
+from gananim.trainer import train
+
+from .conftest import tiny
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +119,35 @@ def test_gif_delta_frames_decode_to_the_rendered_frames(tiny_run, tmp_path):
         want = colours[np.asarray(Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE))]
         gif.seek(k)
         assert np.array_equal(np.asarray(gif.convert("RGB")), want), k
+
+
+PLANE = tiny(generator={"kind": "mlp", "hidden": [8]}, discriminator={"kind": "mlp", "hidden": [8]},
+             training={"games": 12, "batch_size": 32}, record={"every": 4, "hessian": False, "mapping_samples": 64},
+             ) | {"data": {"kind": "ring", "k": 4, "radius": 2.0, "std": 0.05}, "noise": {"kind": "normal", "dim": 2}}
+
+
+@pytest.mark.parametrize("make, raw", [
+    ("animation", tiny()),
+    ("animation", PLANE),
+    ("seeds", {k: v for k, v in tiny(training={"games": 12}).items() if k != "seed"} | {"seeds": [0, 1, 2]}),
+], ids=["1d", "2d", "sweep-tiles"])
+def test_blitted_frames_equal_a_full_redraw(make, raw):
+    """Blitting keeps titles, tick labels and axes in the cached background when nothing that
+    moves can reach them: every frame must still look like the figure drawn from scratch."""
+    from gananim.renderer import style
+    from gananim.renderer.animate import animation_figure, blit_frames
+    from gananim.renderer.sweep import seeds_figure
+
+    run = train(parse_scenario(raw, name="blit"))
+    figure = {"animation": animation_figure, "seeds": seeds_figure}[make]
+    with style.theme():
+        fig, update = figure(run, 50)
+        frames = blit_frames(fig, update, run.snap_game.shape[-1])
+        for i in (0, len(frames) // 2, len(frames) - 1):
+            update(i)
+            for artist in fig.findobj():
+                artist.set_animated(False)
+            fig.canvas.draw()
+            full = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+            differ = np.any(np.abs(full.astype(int) - frames[i]) > 8, axis=-1)
+            assert differ.mean() < 5e-4, (i, int(differ.sum()))  # a few anti-aliased edge pixels at most

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
@@ -48,24 +49,47 @@ def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]
     return fig, update
 
 
+def _paints_inside(artist, ax) -> bool:
+    """Whether a static artist of `ax` may put pixels inside the axes box (where the clipped
+    changing artists draw): an axis only through its grid lines or inward ticks; anything
+    else by its extent."""
+    if isinstance(artist, Axis):
+        ticks = artist.get_major_ticks() + artist.get_minor_ticks()
+        return any(t.gridline.get_visible() or getattr(t, "_tickdir", "inout") != "out" for t in ticks)
+    box = artist.get_window_extent(ax.figure.canvas.get_renderer())
+    return box.overlaps(ax.bbox.padded(2))  # a little margin for anti-aliasing
+
+
+def _stays_in_background(artist, ax, mine: list) -> bool:
+    """A static artist above some changing artist can stay in the cached background when every
+    changing artist below it is clipped to the axes box and the static one never paints there
+    (titles, tick labels): nothing drawn later can cover it."""
+    below = [a for a in mine if a.get_zorder() <= artist.get_zorder()]
+    clipped = all(a.get_clip_on() and a.get_clip_box() is not None for a in below)
+    return clipped and not _paints_inside(artist, ax)
+
+
 def blit_frames(fig: Figure, update: Callable[[int], list], n: int,
                 progress: Optional[Progress] = None) -> list[np.ndarray]:
     """Frames 0..n-1 of a persistent figure by blitting: everything that never changes is drawn
     once into a cached background; each frame restores it and draws only the changing artists
-    (and, to keep the stacking order, the static ones of their axes that lie above them)."""
+    (and, to keep the stacking order, the static ones of their axes that lie above them where
+    they can overlap)."""
     changing = update(0)
+    fig.draw_without_rendering()  # lays the figure out, so that extents are known
+    fig.set_layout_engine("none")  # axes limits never change: lay out once, not on every frame
     redraw: list = []
     for ax in fig.axes:  # in drawing order: axes by axes, then by zorder as Axes.draw does (stable)
         mine = [a for a in changing if a.axes is ax]
         if mine:
             lowest = min(a.get_zorder() for a in mine)
-            above = [c for c in ax.get_children() if c is not ax.patch and c.get_zorder() >= lowest]
+            above = [c for c in ax.get_children() if c is not ax.patch and c.get_zorder() >= lowest
+                     and (c in mine or not _stays_in_background(c, ax, mine))]
             redraw += sorted(above, key=lambda a: a.get_zorder())
     redraw += [a for a in changing if a.axes is None]  # figure-level text: the game counter
     for artist in redraw:
         artist.set_animated(True)  # left out of the background
-    fig.canvas.draw()  # lays the figure out and draws the background
-    fig.set_layout_engine("none")  # axes limits never change: lay out once, not on every frame
+    fig.canvas.draw()  # the background
     background = fig.canvas.copy_from_bbox(fig.bbox)
     frames = []
     for i in range(n):
@@ -93,7 +117,9 @@ def shared_palette(frames: list[np.ndarray], colours: int = GIF_COLOURS, heat: b
     exact = ([tuple(int(c[k:k + 2], 16) for k in (1, 3, 5)) for c in style.PALETTE] + [(255, 255, 255)]
              + [tuple(int(round(255 * v)) for v in rgb) for rgb in ramp])  # smooth heat maps and colour bars
     pick = np.linspace(0, len(frames) - 1, min(len(frames), 8)).round().astype(int)
-    sample = Image.fromarray(np.concatenate([frames[i] for i in pick], axis=0))
+    # every other row and column: the same colours to the eye (mean error 2.77 against 2.78 of
+    # levels on a 2D game's frames), a third of the median-cut time
+    sample = Image.fromarray(np.ascontiguousarray(np.concatenate([frames[i][::2, ::2] for i in pick], axis=0)))
     cut = sample.quantize(colors=colours - len(exact), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     rgb = exact + [tuple(c) for c in np.array(cut.getpalette()[: 3 * (colours - len(exact))]).reshape(-1, 3)]
     palette = Image.new("P", (1, 1))
