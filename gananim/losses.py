@@ -149,6 +149,9 @@ class Loss:
     value_label: str = "V(D, G)"
     d_grad: Optional[Grad2] = None  # d(D's loss)/d(outputs on real, on fake), closed form
     g_grad: Optional[Callable[[Tensor], Tensor]] = None  # d(G's loss)/d(outputs on fake), closed form
+    # G's loss is the part of `value` that depends on G (a zero-sum game): the G block of its
+    # Hessian is V's, so it need not be computed twice
+    g_is_value: bool = False
 
     def display(self, raw: Tensor) -> Tensor:
         """D as drawn: a probability for the logit losses, the raw score or critic otherwise."""
@@ -157,14 +160,14 @@ class Loss:
 
 LOSSES: dict[str, Loss] = {
     "minimax": Loss(minimax_d, minimax_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability",
-                    d_grad=minimax_d_grad, g_grad=minimax_g_grad),
+                    d_grad=minimax_d_grad, g_grad=minimax_g_grad, g_is_value=True),
     "non_saturating": Loss(minimax_d, non_saturating_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability",
                            d_grad=minimax_d_grad, g_grad=non_saturating_g_grad),
     "least_squares": Loss(least_squares_d, least_squares_g, least_squares_value, -0.25,
                           "−1/4 (equilibrium, D = 1/2)", "score", "−(D's loss)",
                           d_grad=least_squares_d_grad, g_grad=least_squares_g_grad),
     "wasserstein": Loss(wasserstein_d, wasserstein_g, wasserstein_value, 0.0, "0 (W1 at equilibrium)", "critic",
-                        "E f(x) − E f(G(z))", d_grad=wasserstein_d_grad, g_grad=wasserstein_g_grad),
+                        "E f(x) − E f(G(z))", d_grad=wasserstein_d_grad, g_grad=wasserstein_g_grad, g_is_value=True),
     "hinge": Loss(hinge_d, wasserstein_g, hinge_value, -2.0, "−2 (equilibrium, f = 0)", "critic", "−(D's loss)",
                   d_grad=hinge_d_grad, g_grad=wasserstein_g_grad),
 }
@@ -185,11 +188,25 @@ class _Regularizer(BaseModel):
     clips: ClassVar[bool] = False
     penalises: ClassVar[bool] = True  # adds a penalty to D's loss (False: none, weight_clip)
 
+    def points(self, real: Tensor, fake: Tensor, gens: Sequence[torch.Generator]) -> Tensor:
+        """Where D's input gradient is penalised: (..., B, d) like real and fake; `gens` holds
+        the random stream of each leading index (one per seed)."""
+        raise NotImplementedError
+
+    def per_row(self, sq: Tensor) -> Tensor:
+        """The penalty of each row from its squared input-gradient norm |grad_x D|^2."""
+        raise NotImplementedError
+
+    def per_row_slope(self, sq: Tensor) -> Tensor:
+        """d per_row / d sq (for the hand-chained gradients of piecewise-linear critics)."""
+        raise NotImplementedError
+
     def penalty(self, D: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
                 gens: Sequence[torch.Generator]) -> Tensor:
-        """Added to D's loss at every D step: one value per leading index of real and fake
-        (..., B, d); `gens` holds the random stream of each leading index (one per seed)."""
-        return real.new_zeros(real.shape[:-2])
+        """Added to D's loss at every D step: one value per leading index of real and fake."""
+        if not self.penalises:
+            return real.new_zeros(real.shape[:-2])
+        return self.per_row(_input_grad_sq(D, self.points(real, fake, gens))).mean(dim=-1)
 
     def after_step(self, D: torch.nn.Module) -> None:
         """Applied to D's parameters after every D step."""
@@ -214,6 +231,9 @@ class WeightClip(_Regularizer):
                 p.clamp_(-self.clip, self.clip)
 
 
+GP_EPS = 1e-12  # inside the square root of |grad|^2: its derivative stays finite at 0
+
+
 class GradientPenalty(_Regularizer):
     """WGAN-GP (Gulrajani et al. 2017): weight * E (|grad f(x_hat)| - 1)^2 on x_hat = a x + (1 - a) G(z),
     a ~ U(0, 1) per sample: the critic is pushed to be 1-Lipschitz between real and fake."""
@@ -221,11 +241,17 @@ class GradientPenalty(_Regularizer):
     kind: Literal["gradient_penalty"] = "gradient_penalty"
     weight: float = Field(10.0, ge=0.0)
 
-    def penalty(self, D, real, fake, gens):
+    def points(self, real, fake, gens):
         # U(0, 1) per row, from the stream of the row's seed; (B, 1) or (S, B, 1) like real
         a = per_seed(gens, lambda g: torch.rand(real.shape[-2], 1, generator=g)).reshape(*real.shape[:-1], 1)
-        x_hat = a * real + (1 - a) * fake.detach()
-        return self.weight * ((_input_grad_sq(D, x_hat) + 1e-12).sqrt() - 1).pow(2).mean(dim=-1)
+        return a * real + (1 - a) * fake.detach()
+
+    def per_row(self, sq):
+        return self.weight * ((sq + GP_EPS).sqrt() - 1).pow(2)
+
+    def per_row_slope(self, sq):
+        norm = (sq + GP_EPS).sqrt()
+        return self.weight * (norm - 1) / norm
 
 
 class R1(_Regularizer):
@@ -234,18 +260,23 @@ class R1(_Regularizer):
     kind: Literal["r1"] = "r1"
     gamma: float = Field(10.0, ge=0.0)
 
-    def penalty(self, D, real, fake, gens):
-        return 0.5 * self.gamma * _input_grad_sq(D, real).mean(dim=-1)
+    def points(self, real, fake, gens):
+        return real
+
+    def per_row(self, sq):
+        return 0.5 * self.gamma * sq
+
+    def per_row_slope(self, sq):
+        return torch.full_like(sq, 0.5 * self.gamma)
 
 
-class R2(_Regularizer):
+class R2(R1):
     """R2 (Mescheder et al. 2018): gamma/2 * E |grad_x D(x)|^2 at generated samples."""
 
-    kind: Literal["r2"] = "r2"
-    gamma: float = Field(10.0, ge=0.0)
+    kind: Literal["r2"] = "r2"  # type: ignore[assignment]
 
-    def penalty(self, D, real, fake, gens):
-        return 0.5 * self.gamma * _input_grad_sq(D, fake.detach()).mean(dim=-1)
+    def points(self, real, fake, gens):
+        return fake.detach()
 
 
 REGULARIZERS: dict[str, type[_Regularizer]] = {

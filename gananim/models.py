@@ -6,7 +6,7 @@ Nothing here draws pictures.
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Callable, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, Strict
@@ -89,6 +89,16 @@ class MLP(_Player):
 
 PLAYERS: dict[str, type[_Player]] = {"linear": Linear, "mlp": MLP}
 
+# d(activation)/d(input) from (module, input, output), for chaining gradients by hand
+SLOPES: dict[type[nn.Module], Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    nn.Tanh: lambda m, x, y: 1 - y * y,
+    nn.ReLU: lambda m, x, y: (x > 0).to(x.dtype),
+    nn.LeakyReLU: lambda m, x, y: torch.where(x > 0, 1.0, m.negative_slope).to(x.dtype),
+    nn.ELU: lambda m, x, y: torch.where(x > 0, 1.0, y + m.alpha),
+    nn.Sigmoid: lambda m, x, y: y * (1 - y),
+}
+PIECEWISE_LINEAR = (nn.ReLU, nn.LeakyReLU)
+
 
 class Stack:
     """One player per seed, trained side by side: each parameter of the players is stacked on
@@ -146,18 +156,86 @@ class Stack:
         return self._vmapped(tuple(self.params), x)
 
     @property
-    def one_affine_map(self) -> bool:
-        """One affine layer (the linear players): its gradients have a closed form."""
-        return len(self.layers) == 1 and isinstance(self.layers[0], nn.Linear)
+    def chainable(self) -> bool:
+        """Affine layers and activations with known derivatives (every player in PLAYERS): its
+        gradients can be chained by hand (`trace`, `backprop`)."""
+        return self.affine and all(isinstance(m, nn.Linear) or type(m) in SLOPES for m in self.layers)
 
-    def affine_grads(self, x: torch.Tensor, dout: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """For one affine layer y = x W^T + b: the gradients of sum(dout * y) with respect to W
-        (S, out, in) and b (S, out), given x (S, B, in) and dout (S, B, out)."""
-        return torch.bmm(dout.transpose(1, 2), x), dout.sum(dim=1)
+    @property
+    def piecewise_linear(self) -> bool:
+        """Chainable with piecewise-linear activations only (ReLU, leaky ReLU, or none): its input
+        gradient is constant between kinks, so gradient penalties chain by hand too."""
+        return self.chainable and all(isinstance(m, (nn.Linear, *PIECEWISE_LINEAR)) for m in self.layers)
 
-    def affine_input_grad(self, dout: torch.Tensor) -> torch.Tensor:
-        """For one affine layer: the gradient of sum(dout * y) with respect to its input, dout W."""
-        return torch.bmm(dout, self.params[0])
+    def _weights(self) -> list[torch.Tensor]:
+        return self.params[0::2]
+
+    def trace(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The output for x (S, B, d_in) and, per layer, what backprop needs: an affine layer's
+        input, an activation's derivative at its input."""
+        saved, k = [], 0
+        for layer in self.layers:
+            if isinstance(layer, nn.Linear):
+                saved.append(x)
+                x = torch.baddbmm(self.params[k + 1].unsqueeze(1), x, self.params[k].transpose(1, 2))
+                k += 2
+            else:
+                y = layer(x)
+                saved.append(SLOPES[type(layer)](layer, x, y))
+                x = y
+        return x, saved
+
+    def backprop(self, saved: list[torch.Tensor], dout: torch.Tensor, *, params: bool = True,
+                 input_grad: bool = False) -> tuple[list[torch.Tensor], torch.Tensor | None]:
+        """The gradients of sum(dout * output) with respect to the parameters (each (S, ...), in
+        order; when `params`) and to the input (when `input_grad`), from a `trace`."""
+        grads: list[torch.Tensor] = []
+        k = len(self.params)
+        for i in reversed(range(len(self.layers))):
+            if isinstance(self.layers[i], nn.Linear):
+                k -= 2
+                if params:
+                    grads[:0] = [torch.bmm(dout.transpose(1, 2), saved[i]), dout.sum(dim=1)]
+                if i == 0 and not input_grad:
+                    return grads, None
+                dout = torch.bmm(dout, self.params[k])
+            else:
+                dout = dout * saved[i]
+        return grads, dout
+
+    def input_gradient(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple]:
+        """The gradient of each row's output with respect to its input, (S, B, d_in), for a
+        piecewise-linear player with one output; and what `input_gradient_backprop` needs."""
+        _, saved = self.trace(x)
+        v = x.new_ones(*x.shape[:-1], 1)
+        chain: list[torch.Tensor | None] = [None] * len(self.layers)
+        weights = iter(reversed(self._weights()))
+        for i in reversed(range(len(self.layers))):
+            if isinstance(self.layers[i], nn.Linear):
+                chain[i] = v  # the gradient with respect to this layer's output
+                v = torch.bmm(v, next(weights))
+            else:
+                v = v * saved[i]
+        return v, (saved, chain)
+
+    def input_gradient_backprop(self, memo: tuple, gamma: torch.Tensor) -> list[torch.Tensor]:
+        """The gradients of sum(gamma * input_gradient(x)) with respect to the parameters. The
+        input gradient of a piecewise-linear network is a product of its weights and of 0/slope
+        masks that do not move under small changes: the biases get no gradient."""
+        saved, chain = memo
+        grads: list[torch.Tensor] = []
+        weights = self._weights()
+        k = 0
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, nn.Linear):
+                grads += [torch.bmm(chain[i].transpose(1, 2), gamma), torch.zeros_like(self.params[2 * k + 1])]
+                if i + 1 == len(self.layers):
+                    break
+                gamma = torch.bmm(gamma, weights[k].transpose(1, 2))
+                k += 1
+            else:
+                gamma = gamma * saved[i]
+        return grads
 
     @staticmethod
     def flat_grad(grads: tuple[torch.Tensor, ...]) -> torch.Tensor:

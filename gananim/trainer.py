@@ -64,9 +64,11 @@ def train(sc: Scenario, progress: Optional[Progress] = None, *, closed_form: boo
     stream, so each seed's numbers equal a separate run with that seed (to float rounding).
     Its Run holds every array with a leading seed axis; ``Run.member(k)`` is seed k's run.
 
-    When both players are one affine map (the tutorial's linear games) and the loss has
-    closed-form derivatives, gradients are chained by hand instead of by autograd (the same
-    numbers to float rounding, 3-4x less overhead per step); ``closed_form=False`` turns that off.
+    When both players are affine layers and elementwise activations (every shipped player) and
+    the loss has closed-form derivatives, gradients are chained by hand instead of by autograd
+    (the same numbers to float rounding, 3-4x less overhead per step for the tutorial's linear
+    games); a gradient penalty chains by hand on a piecewise-linear (ReLU) critic, through
+    autograd otherwise. ``closed_form=False`` turns it all off.
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny models: one thread is fastest and run-to-run identical
@@ -115,8 +117,10 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
     def noisy(t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         return t if eps is zeros else t + eps  # no instance noise: skip adding zeros
 
-    closed_form = (closed_form and G.one_affine_map and D.one_affine_map and not penalised
-                   and loss.d_grad is not None and loss.g_grad is not None)
+    # gradients chained by hand (models.Stack.trace/backprop) when both players allow it, the
+    # loss has closed-form derivatives and any gradient penalty is on a piecewise-linear D
+    closed_form = (closed_form and G.chainable and D.chainable and loss.d_grad is not None
+                   and loss.g_grad is not None and (not penalised or D.piecewise_linear))
 
     def d_grads(x, z, eps_r, eps_f) -> _Step:
         with torch.no_grad():
@@ -125,9 +129,17 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
         both = torch.cat([real, fake], dim=1)  # one forward for both batches (row-wise the same numbers)
         if closed_form:
             with torch.no_grad():
-                out = D(both)
+                out, saved = D.trace(both)
                 d_real, d_fake = loss.d_grad(out[:, :B], out[:, B:])
-                return (lambda: loss.d(out[:, :B], out[:, B:])), D.affine_grads(both, torch.cat([d_real, d_fake], 1))
+                grads, _ = D.backprop(saved, torch.cat([d_real, d_fake], 1))
+                if not penalised:
+                    return (lambda: loss.d(out[:, :B], out[:, B:])), tuple(grads)
+                # the penalty's gradient: d(mean per_row(|g|^2))/dg = per_row_slope * 2 g / B
+                g, memo = D.input_gradient(reg.points(real, fake, gens))
+                sq = (g * g).sum(dim=-1)
+                gamma = (reg.per_row_slope(sq) * (2 / B)).unsqueeze(-1) * g
+                grads = [a + b for a, b in zip(grads, D.input_gradient_backprop(memo, gamma))]
+                return (lambda: loss.d(out[:, :B], out[:, B:]) + reg.per_row(sq).mean(dim=-1)), tuple(grads)
         out = D(both)
         d_loss = loss.d(out[:, :B], out[:, B:])  # one loss per seed
         if penalised:
@@ -135,10 +147,13 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
         return (lambda: d_loss), _grads(d_loss, D.params)
 
     def g_grads(z, eps_f) -> _Step:
-        if closed_form:  # G(z) + eps -> D: G's gradient is D's weight times d(loss)/d(output)
+        if closed_form:  # G(z) + eps -> D -> loss, chained back to G's parameters
             with torch.no_grad():
-                out = D(noisy(G(z), eps_f))
-                return (lambda: loss.g(out)), G.affine_grads(z, D.affine_input_grad(loss.g_grad(out)))
+                g_out, g_saved = G.trace(z)
+                out, d_saved = D.trace(noisy(g_out, eps_f))
+                _, d_input = D.backprop(d_saved, loss.g_grad(out), params=False, input_grad=True)
+                grads, _ = G.backprop(g_saved, d_input)
+                return (lambda: loss.g(out)), tuple(grads)
         g_loss = loss.g(D(noisy(G(z), eps_f)))
         return (lambda: g_loss), _grads(g_loss, G.params)
 
@@ -200,7 +215,7 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
     meta = _meta(sc, loss) | probes[0].meta
     if rec.hessian:
         V = hessian.value_function(D.template, G.template, loss.value)
-        g_own = hessian.generator_loss_function(D.template, G.template, loss.g)
+        g_own = None if loss.g_is_value else hessian.generator_loss_function(D.template, G.template, loss.g)
         p_d = sum(p[0].numel() for p in D.params)
         for k, arrays in enumerate(runs):  # seed by seed: a seed's spectra cost what a run of it alone costs
             games, *stacked = zip(*(point[1:] for point in points if point[0] == k))

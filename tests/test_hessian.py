@@ -66,3 +66,23 @@ def test_spectra_picks_the_path_by_size():
         got, full, _, _ = hessian.spectra(V, theta, *batch, p_d=sum(p.numel() for p in D.parameters()), k=2)
         assert got == method
         assert full.shape[1] == (width or theta.shape[1])
+
+
+def test_zero_sum_losses_share_the_generator_block_of_v():
+    """For minimax and WGAN, G's loss is the part of V that depends on G, so the trainer takes
+    G's block from V's Hessian (Loss.g_is_value); for the others it is a Hessian of its own."""
+    gen = torch.Generator().manual_seed(5)
+    G, D = MLP(hidden=[3]).build(1, 1, gen), MLP(hidden=[4]).build(1, 1, gen)
+    p_d = sum(p.numel() for p in D.parameters())
+    theta = hessian.flat_params(D, G)[None]
+    batch = (torch.randn(1, 8, 1, generator=gen) + 5, torch.rand(1, 8, 1, generator=gen),
+             torch.zeros(1, 8, 1), torch.zeros(1, 8, 1))
+    for name, loss in losses.LOSSES.items():
+        V = hessian.value_function(D, G, loss.value)
+        own = hessian.eigenvalues(V, theta, *batch, p_d=p_d, g_own=hessian.generator_loss_function(D, G, loss.g))[2]
+        from_v = hessian.eigenvalues(V, theta, *batch, p_d=p_d)[2]
+        same = np.allclose(own, from_v, rtol=1e-5, atol=1e-7 * np.abs(own).max())
+        if loss.g_is_value:
+            assert same, name
+        elif name != "hinge":  # hinge's V agrees with G's loss only where every fake has f > -1
+            assert not same, name
