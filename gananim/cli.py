@@ -114,9 +114,8 @@ def _warm() -> None:
     import scipy.sparse.linalg  # noqa: F401
 
 
-# one thread per worker: --jobs processes share the cores, and a BLAS thread pool per process
-# (idle threads spin for a while after each call) took CPU from the other worker: a cold
-# gallery with --jobs 2 went from 77 s to 71 s here with one thread each
+# one thread per worker: --jobs processes share the cores, and a BLAS or OpenMP thread pool per
+# process (whose idle threads spin for a while after each call) would take CPU from the others
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 

@@ -8,6 +8,7 @@ of V is taken. Nothing in this file draws pictures.
 """
 from __future__ import annotations
 
+import contextlib
 import platform
 from typing import Callable, Optional
 
@@ -122,24 +123,27 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
     closed_form = (closed_form and G.chainable and D.chainable and loss.d_grad is not None
                    and loss.g_grad is not None and (not penalised or D.piecewise_linear))
 
+    # hand-chained steps run under one torch.no_grad per game (the game loop), not one per call
+    step_grad_mode = torch.no_grad if closed_form else contextlib.nullcontext
+    no_grad_inside = contextlib.nullcontext if closed_form else torch.no_grad
+
     def d_grads(x, z, eps_r, eps_f) -> _Step:
-        with torch.no_grad():
+        with no_grad_inside():
             fake = noisy(G(z), eps_f)
         real = noisy(x, eps_r)
         both = torch.cat([real, fake], dim=1)  # one forward for both batches (row-wise the same numbers)
         if closed_form:
-            with torch.no_grad():
-                out, saved = D.trace(both)
-                d_real, d_fake = loss.d_grad(out[:, :B], out[:, B:])
-                grads, _ = D.backprop(saved, torch.cat([d_real, d_fake], 1))
-                if not penalised:
-                    return (lambda: loss.d(out[:, :B], out[:, B:])), tuple(grads)
-                # the penalty's gradient: d(mean per_row(|g|^2))/dg = per_row_slope * 2 g / B
-                g, memo = D.input_gradient(reg.points(real, fake, gens))
-                sq = (g * g).sum(dim=-1)
-                gamma = (reg.per_row_slope(sq) * (2 / B)).unsqueeze(-1) * g
-                grads = [a + b for a, b in zip(grads, D.input_gradient_backprop(memo, gamma))]
-                return (lambda: loss.d(out[:, :B], out[:, B:]) + reg.per_row(sq).mean(dim=-1)), tuple(grads)
+            out, saved = D.trace(both)
+            d_real, d_fake = loss.d_grad(out[:, :B], out[:, B:])
+            grads, _ = D.backprop(saved, torch.cat([d_real, d_fake], 1))
+            if not penalised:
+                return (lambda: loss.d(out[:, :B], out[:, B:])), tuple(grads)
+            # the penalty's gradient: d(mean per_row(|g|^2))/dg = per_row_slope * 2 g / B
+            g, memo = D.input_gradient(reg.points(real, fake, gens))
+            sq = (g * g).sum(dim=-1)
+            gamma = (reg.per_row_slope(sq) * (2 / B)).unsqueeze(-1) * g
+            grads = [a + b for a, b in zip(grads, D.input_gradient_backprop(memo, gamma))]
+            return (lambda: loss.d(out[:, :B], out[:, B:]) + reg.per_row(sq).mean(dim=-1)), tuple(grads)
         out = D(both)
         d_loss = loss.d(out[:, :B], out[:, B:])  # one loss per seed
         if penalised:
@@ -148,12 +152,11 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
 
     def g_grads(z, eps_f) -> _Step:
         if closed_form:  # G(z) + eps -> D -> loss, chained back to G's parameters
-            with torch.no_grad():
-                g_out, g_saved = G.trace(z)
-                out, d_saved = D.trace(noisy(g_out, eps_f))
-                _, d_input = D.backprop(d_saved, loss.g_grad(out), params=False, input_grad=True)
-                grads, _ = G.backprop(g_saved, d_input)
-                return (lambda: loss.g(out)), tuple(grads)
+            g_out, g_saved = G.trace(z)
+            out, d_saved = D.trace(noisy(g_out, eps_f))
+            _, d_input = D.backprop(d_saved, loss.g_grad(out), params=False, input_grad=True)
+            grads, _ = G.backprop(g_saved, d_input)
+            return (lambda: loss.g(out)), tuple(grads)
         g_loss = loss.g(D(noisy(G(z), eps_f)))
         return (lambda: g_loss), _grads(g_loss, G.params)
 
@@ -169,26 +172,27 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
         def noise_pair():
             return (eps, eps) if per_game else (inst_noise(std), inst_noise(std))
 
-        if tr.update == "alternating":
-            for _ in range(tr.d_steps):
-                x, z = real_batch(), noise_batch()
-                eps_r, eps_f = noise_pair()
-                d_loss, grads_d = d_grads(x, z, eps_r, eps_f)
-                step_d(grads_d)
-                reg.after_step(D)
-            for _ in range(tr.g_steps):
-                z = noise_batch()
-                eps_f = eps if per_game else inst_noise(std)
-                g_loss, grads_g = g_grads(z, eps_f)
-                step_g(grads_g)
-        else:  # simultaneous: both gradients at the same point (same batch), then both steps
-            for _ in range(tr.d_steps):
-                x, z = real_batch(), noise_batch()
-                eps_r, eps_f = noise_pair()
-                (d_loss, grads_d), (g_loss, grads_g) = d_grads(x, z, eps_r, eps_f), g_grads(z, eps_f)
-                step_d(grads_d)
-                step_g(grads_g)
-                reg.after_step(D)
+        with step_grad_mode():
+            if tr.update == "alternating":
+                for _ in range(tr.d_steps):
+                    x, z = real_batch(), noise_batch()
+                    eps_r, eps_f = noise_pair()
+                    d_loss, grads_d = d_grads(x, z, eps_r, eps_f)
+                    step_d(grads_d)
+                    reg.after_step(D)
+                for _ in range(tr.g_steps):
+                    z = noise_batch()
+                    eps_f = eps if per_game else inst_noise(std)
+                    g_loss, grads_g = g_grads(z, eps_f)
+                    step_g(grads_g)
+            else:  # simultaneous: both gradients at the same point (same batch), then both steps
+                for _ in range(tr.d_steps):
+                    x, z = real_batch(), noise_batch()
+                    eps_r, eps_f = noise_pair()
+                    (d_loss, grads_d), (g_loss, grads_g) = d_grads(x, z, eps_r, eps_f), g_grads(z, eps_f)
+                    step_d(grads_d)
+                    step_g(grads_g)
+                    reg.after_step(D)
         with torch.no_grad():
             v = loss.value(D(noisy(x, eps_r)), D(noisy(G(z), eps_f)))
             # gradient norms of each player's last step in the game

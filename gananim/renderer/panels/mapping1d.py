@@ -33,7 +33,9 @@ class Mapping1D:
         if len(real) <= 200:
             ax.plot(real, np.zeros_like(real), "o", ms=8, color=style.REAL, mec="white", mew=0.8,
                     label="real samples", zorder=5)
-        text = dict(transform=ax.get_yaxis_transform(), fontsize=12, color="#555555", va="bottom")
+        # under the moving artists (zorder 2): a static label then stays in the animation's cached
+        # background instead of being redrawn on every frame
+        text = dict(transform=ax.get_yaxis_transform(), fontsize=12, color="#555555", va="bottom", zorder=1.5)
         ax.text(0.005, 0.02, "data x", **text)
         self.mapping = run.z_fixed.shape[1] == 1  # noise drawn on the x axis only when it is 1D
         if self.mapping:
