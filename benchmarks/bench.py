@@ -11,7 +11,8 @@ d.   The Hessian spectrum of one snapshot, exact and Lanczos, at about 4, 1k and
 e.   `gananim gallery scenarios/` cold (one run each: minutes) and from cache, --jobs 1 and 2,
      with the peak memory (max RSS) of the largest process.
 f.   `gananim render scenarios/strong_discr.yaml` end to end in a new process, and its training
-     with the linear players' closed-form gradients against autograd.
+     with the linear players' closed-form gradients against autograd; the same comparison for
+     two 2D games' MLP players (gradients chained by hand, a gradient penalty included).
 g.   Seed sweeps: sixteen seeds trained together against one seed (the tutorial's 4-parameter
      game) and against sixteen separate runs (MLP players), and the numbers' largest difference.
 """
@@ -214,6 +215,21 @@ def end_to_end_training(repeats: int) -> None:
     row("f", "  its training: closed-form gradients / autograd (ratio)", f"{fast:.2f} s / {slow:.2f} s ({slow / fast:.1f}x)")
 
 
+def chained_mlp_steps(repeats: int, games: int) -> None:
+    """The 2D games' 64-wide MLP players: gradients chained by hand against autograd."""
+    from gananim.scenario import load_scenario
+    from gananim.trainer import train
+
+    for name in ("ring8", "wgan_gp_ring8"):
+        sc = load_scenario(SCENARIOS / f"{name}.yaml")
+        sc = sc.model_copy(update={"training": sc.training.model_copy(update={"games": games}),
+                                   "record": sc.record.model_copy(update={"hessian": False})})
+        fast = timed(lambda: train(sc), repeats)
+        slow = timed(lambda: train(sc, closed_form=False), repeats)
+        row("f", f"{name} ({games} games, no Hessian): MLP gradients chained by hand / autograd",
+            f"{fast:.2f} s / {slow:.2f} s ({slow / fast:.2f}x)")
+
+
 def sweeps(repeats: int, mlp_games: int) -> None:
     from gananim.scenario import load_scenario, parse_scenario
     from gananim.trainer import train
@@ -273,6 +289,7 @@ def main() -> None:
         if "f" not in args.skip:
             end_to_end(args.repeats, tmp / "e2e")
             end_to_end_training(args.repeats)
+            chained_mlp_steps(args.repeats, args.train_games)
         if "g" not in args.skip:
             sweeps(args.repeats, args.mlp_games)
         if "d" not in args.skip:
