@@ -119,14 +119,29 @@ def _warm() -> None:
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _start_workers(jobs: int) -> ProcessPoolExecutor:
+def _one_thread() -> None:
+    """A worker's initializer: it runs before the worker imports numpy or torch."""
     for variable in THREAD_VARIABLES:
-        os.environ.setdefault(variable, "1")  # inherited by the spawned workers; the user's value wins
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+        os.environ.setdefault(variable, "1")  # the user's own setting wins
+
+
+def _start_workers(jobs: int) -> ProcessPoolExecutor:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_one_thread)
     for _ in range(jobs):  # each submission while no worker is idle starts one
         pool.submit(_warm)
     return pool
 
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """A scenario file was refused before any build started: the workers, still importing,
+    are stopped rather than waited for (they have written nothing)."""
+    stop = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if stop is not None:
+        stop()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):  # before shutdown forgets them
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 @main.command()
@@ -147,7 +162,9 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
     files = sorted(Path(directory).rglob("*.yaml"), key=lambda p: (p.name, str(p)))
     if not files:
         _fail(f"{directory}: no scenario files (*.yaml) found")
-    pool = _start_workers(jobs) if jobs > 1 else None
+    workers = min(jobs, len(files))
+    pool = _start_workers(workers) if workers > 1 else None
+    building = False
     try:
         scenarios = _load_all(files)
         _unique_names(scenarios, files)
@@ -164,13 +181,19 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
             from .build import estimated_seconds
 
             longest_first = sorted(range(len(tasks)), key=lambda i: -estimated_seconds(scenarios[i]))
+            building = True
             futures = [pool.submit(_build_one, tasks[i]) for i in longest_first]
             for future in as_completed(futures):
                 built.append(future.result())
                 bar(len(built), len(files))
-    finally:
-        if pool is not None:  # on a failure: do not start the rest
+    except BaseException:
+        if pool is not None and not building:
+            _stop_workers(pool)
+        elif pool is not None:  # a build failed: start no other, let running ones finish their files
             pool.shutdown(cancel_futures=True)
+        raise
+    if pool is not None:
+        pool.shutdown()
     bar.close()
     names = [sc.name for sc in scenarios]
     write_pages(out, names, {sc.name: sc.description for sc in scenarios})

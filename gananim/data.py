@@ -95,7 +95,8 @@ class _Mixture2D(_Spec):
 @functools.lru_cache(maxsize=32)
 def _mixture_tensors(spec: _Mixture2D) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(weights, means (k, 2), stds (k, 1)) as tensors, made once per spec (a 2D game draws
-    a batch at every step)."""
+    a batch at every step). The spec is the cache key: Ring and Grid have hashable fields
+    only; Mixture (a list of components) draws with its own `sample`."""
     means, stds = spec.modes()
     return (torch.as_tensor(spec.weights()), torch.as_tensor(means, dtype=torch.float32),
             torch.as_tensor(stds, dtype=torch.float32)[:, None])

@@ -95,9 +95,10 @@ def hinge_value(real: Tensor, fake: Tensor) -> Tensor:
 
 
 # --- closed-form derivatives of each loss with respect to D's outputs (per seed, batch mean:
-# the derivative with respect to one output carries 1/B). With players that are one affine map
-# each, the trainer chains these by hand instead of running autograd: the tutorial's games
-# take about 30 us per step that way instead of about 110 (tests check both ways agree).
+# the derivative with respect to one output carries 1/B). With players made of affine layers
+# and elementwise activations, the trainer chains these through the layers by hand instead of
+# running autograd: the tutorial's games take about 30 us per step that way instead of about
+# 110, the 2D games' MLP steps 1.3-1.8x less (tests check both ways agree).
 
 Grad2 = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]
 

@@ -161,7 +161,8 @@ class Stack:
     def chainable(self) -> bool:
         """Affine layers and activations with known derivatives (every player in PLAYERS): its
         gradients can be chained by hand (`trace`, `backprop`)."""
-        return self.affine and all(isinstance(m, nn.Linear) or type(m) in SLOPES for m in self.layers)
+        return self.affine and all(m.bias is not None if isinstance(m, nn.Linear) else type(m) in SLOPES
+                                   for m in self.layers)
 
     @property
     def piecewise_linear(self) -> bool:

@@ -68,8 +68,8 @@ def train(sc: Scenario, progress: Optional[Progress] = None, *, closed_form: boo
     When both players are affine layers and elementwise activations (every shipped player) and
     the loss has closed-form derivatives, gradients are chained by hand instead of by autograd
     (the same numbers to float rounding, 3-4x less overhead per step for the tutorial's linear
-    games); a gradient penalty chains by hand on a piecewise-linear (ReLU) critic, through
-    autograd otherwise. ``closed_form=False`` turns it all off.
+    games). A gradient penalty chains by hand on a piecewise-linear (ReLU) critic; with any
+    other critic a penalised game runs on autograd. ``closed_form=False`` turns it all off.
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny models: one thread is fastest and run-to-run identical

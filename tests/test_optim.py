@@ -20,7 +20,8 @@ TORCH = {"sgd": lambda ps, o: torch.optim.SGD(ps, lr=o.lr, momentum=o.momentum),
 ], ids=lambda s: f"{s.kind}-{s.momentum}-{s.betas[0]}")
 def test_flat_optimiser_equals_torch_optim(settings):
     gen = torch.Generator().manual_seed(3)
-    shapes = [(3, 64, 2), (3, 64), (3, 1, 64), (3, 1)]  # a seed axis of 3, like models.Stack
+    # a seed axis of 3, like models.Stack; sizes that are and are not multiples of a vector width
+    shapes = [(3, 64, 2), (3, 64), (3, 1, 64), (3, 1), (3, 5, 2), (3, 5), (3, 1, 5), (3, 7)]
     params = [torch.randn(s, generator=gen) for s in shapes]
     flat = torch.cat([p.reshape(-1) for p in params])
     leaves = [p.clone().requires_grad_(True) for p in params]

@@ -150,4 +150,4 @@ def test_blitted_frames_equal_a_full_redraw(make, raw):
             fig.canvas.draw()
             full = np.asarray(fig.canvas.buffer_rgba())[..., :3]
             differ = np.any(np.abs(full.astype(int) - frames[i]) > 8, axis=-1)
-            assert differ.mean() < 5e-4, (i, int(differ.sum()))  # a few anti-aliased edge pixels at most
+            assert differ.sum() <= 8, (i, int(differ.sum()))  # a few anti-aliased pixels where ticks meet the box

@@ -12,6 +12,7 @@ from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
 
 from ..fileio import atomic_open, atomic_path
@@ -49,24 +50,54 @@ def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]
     return fig, update
 
 
+def _extent(artist, ax):
+    """Where a static artist paints, in pixels; None when that is not known (no extent)."""
+    renderer = ax.figure.canvas.get_renderer()
+    if isinstance(artist, Axis):  # tick labels and the label; its grid lines and ticks below
+        return artist.get_tightbbox(renderer)
+    box = artist.get_window_extent(renderer)
+    return box if box.width > 0 or box.height > 0 else None
+
+
 def _paints_inside(artist, ax) -> bool:
-    """Whether a static artist of `ax` may put pixels inside the axes box (where the clipped
-    changing artists draw): an axis only through its grid lines or inward ticks; anything
-    else by its extent."""
+    """Whether a static artist of `ax` may put pixels inside the axes box, where the clipped
+    changing artists draw."""
     if isinstance(artist, Axis):
         ticks = artist.get_major_ticks() + artist.get_minor_ticks()
-        return any(t.gridline.get_visible() or getattr(t, "_tickdir", "inout") != "out" for t in ticks)
-    box = artist.get_window_extent(ax.figure.canvas.get_renderer())
-    return box.overlaps(ax.bbox.padded(2))  # a little margin for anti-aliasing
+        if any(t.gridline.get_visible() or t.get_tickdir() != "out" for t in ticks):
+            return True
+    box = _extent(artist, ax)
+    return box is None or box.overlaps(ax.bbox.padded(2))  # a little margin for anti-aliasing
 
 
-def _stays_in_background(artist, ax, mine: list) -> bool:
-    """A static artist above some changing artist can stay in the cached background when every
-    changing artist below it is clipped to the axes box and the static one never paints there
-    (titles, tick labels): nothing drawn later can cover it."""
-    below = [a for a in mine if a.get_zorder() <= artist.get_zorder()]
-    clipped = all(a.get_clip_on() and a.get_clip_box() is not None for a in below)
-    return clipped and not _paints_inside(artist, ax)
+def _within_axes(artist, ax) -> bool:
+    """A changing artist that can only paint inside the axes box."""
+    clip = artist.get_clip_box()
+    return (artist.get_clip_on() and clip is not None
+            and ax.bbox.padded(1).contains(clip.x0, clip.y0) and ax.bbox.padded(1).contains(clip.x1, clip.y1))
+
+
+def _paints_nothing(artist) -> bool:
+    return not artist.get_visible() or (isinstance(artist, Text) and not artist.get_text())
+
+
+def _stays_in_background(artist, ax, below: list, changing: list) -> bool:
+    """A static artist can stay in the cached background when nothing redrawn on every frame
+    below it can reach it: the changing artists must be clipped to the axes box, which the
+    static one never paints into, and the static ones redrawn must not overlap it."""
+    if _paints_nothing(artist):
+        return True
+    for other in below:
+        if other not in changing and _paints_nothing(other):
+            continue
+        if other in changing:
+            if not _within_axes(other, ax) or _paints_inside(artist, ax):
+                return False
+        else:
+            mine, theirs = _extent(artist, ax), _extent(other, ax)
+            if mine is None or theirs is None or mine.overlaps(theirs.padded(2)):
+                return False
+    return True
 
 
 def blit_frames(fig: Figure, update: Callable[[int], list], n: int,
@@ -83,9 +114,13 @@ def blit_frames(fig: Figure, update: Callable[[int], list], n: int,
         mine = [a for a in changing if a.axes is ax]
         if mine:
             lowest = min(a.get_zorder() for a in mine)
-            above = [c for c in ax.get_children() if c is not ax.patch and c.get_zorder() >= lowest
-                     and (c in mine or not _stays_in_background(c, ax, mine))]
-            redraw += sorted(above, key=lambda a: a.get_zorder())
+            above = sorted((c for c in ax.get_children() if c is not ax.patch and c.get_zorder() >= lowest),
+                           key=lambda a: a.get_zorder())
+            drawn: list = []  # what is drawn on every frame, in order
+            for c in above:
+                if c in mine or not _stays_in_background(c, ax, drawn, mine):
+                    drawn.append(c)
+            redraw += drawn
     redraw += [a for a in changing if a.axes is None]  # figure-level text: the game counter
     for artist in redraw:
         artist.set_animated(True)  # left out of the background
