@@ -170,9 +170,6 @@ class Stack:
         gradient is constant between kinks, so gradient penalties chain by hand too."""
         return self.chainable and all(isinstance(m, (nn.Linear, *PIECEWISE_LINEAR)) for m in self.layers)
 
-    def _weights(self) -> list[torch.Tensor]:
-        return self.params[0::2]
-
     def trace(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """The output for x (S, B, d_in) and, per layer, what backprop needs: an affine layer's
         input, an activation's derivative at its input."""
@@ -189,14 +186,17 @@ class Stack:
         return x, saved
 
     def backprop(self, saved: list[torch.Tensor], dout: torch.Tensor, *, params: bool = True,
-                 input_grad: bool = False) -> tuple[list[torch.Tensor], torch.Tensor | None]:
+                 input_grad: bool = False, outputs: list | None = None) -> tuple[list[torch.Tensor], torch.Tensor | None]:
         """The gradients of sum(dout * output) with respect to the parameters (each (S, ...), in
-        order; when `params`) and to the input (when `input_grad`), from a `trace`."""
+        order; when `params`) and to the input (when `input_grad`), from a `trace`. `outputs`
+        (one slot per layer) receives the gradient with respect to each affine layer's output."""
         grads: list[torch.Tensor] = []
         k = len(self.params)
         for i in reversed(range(len(self.layers))):
             if isinstance(self.layers[i], nn.Linear):
                 k -= 2
+                if outputs is not None:
+                    outputs[i] = dout
                 if params:
                     grads[:0] = [torch.bmm(dout.transpose(1, 2), saved[i]), dout.sum(dim=1)]
                 if i == 0 and not input_grad:
@@ -210,16 +210,9 @@ class Stack:
         """The gradient of each row's output with respect to its input, (S, B, d_in), for a
         piecewise-linear player with one output; and what `input_gradient_backprop` needs."""
         _, saved = self.trace(x)
-        v = x.new_ones(*x.shape[:-1], 1)
         chain: list[torch.Tensor | None] = [None] * len(self.layers)
-        weights = iter(reversed(self._weights()))
-        for i in reversed(range(len(self.layers))):
-            if isinstance(self.layers[i], nn.Linear):
-                chain[i] = v  # the gradient with respect to this layer's output
-                v = torch.bmm(v, next(weights))
-            else:
-                v = v * saved[i]
-        return v, (saved, chain)
+        _, g = self.backprop(saved, x.new_ones(*x.shape[:-1], 1), params=False, input_grad=True, outputs=chain)
+        return g, (saved, chain)
 
     def input_gradient_backprop(self, memo: tuple, gamma: torch.Tensor) -> list[torch.Tensor]:
         """The gradients of sum(gamma * input_gradient(x)) with respect to the parameters. The
@@ -227,15 +220,14 @@ class Stack:
         masks that do not move under small changes: the biases get no gradient."""
         saved, chain = memo
         grads: list[torch.Tensor] = []
-        weights = self._weights()
         k = 0
         for i, layer in enumerate(self.layers):
             if isinstance(layer, nn.Linear):
-                grads += [torch.bmm(chain[i].transpose(1, 2), gamma), torch.zeros_like(self.params[2 * k + 1])]
+                grads += [torch.bmm(chain[i].transpose(1, 2), gamma), torch.zeros_like(self.params[k + 1])]
                 if i + 1 == len(self.layers):
                     break
-                gamma = torch.bmm(gamma, weights[k].transpose(1, 2))
-                k += 1
+                gamma = torch.bmm(gamma, self.params[k].transpose(1, 2))
+                k += 2
             else:
                 gamma = gamma * saved[i]
         return grads

@@ -125,10 +125,9 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
 
     # hand-chained steps run under one torch.no_grad per game (the game loop), not one per call
     step_grad_mode = torch.no_grad if closed_form else contextlib.nullcontext
-    no_grad_inside = contextlib.nullcontext if closed_form else torch.no_grad
 
     def d_grads(x, z, eps_r, eps_f) -> _Step:
-        with no_grad_inside():
+        with torch.no_grad():
             fake = noisy(G(z), eps_f)
         real = noisy(x, eps_r)
         both = torch.cat([real, fake], dim=1)  # one forward for both batches (row-wise the same numbers)

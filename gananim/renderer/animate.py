@@ -87,16 +87,16 @@ def _stays_in_background(artist, ax, below: list, changing: list) -> bool:
     static one never paints into, and the static ones redrawn must not overlap it."""
     if _paints_nothing(artist):
         return True
+    moving = [other for other in below if other in changing]
+    if moving and (_paints_inside(artist, ax) or not all(_within_axes(other, ax) for other in moving)):
+        return False
+    mine = _extent(artist, ax)
     for other in below:
-        if other not in changing and _paints_nothing(other):
+        if other in changing or _paints_nothing(other):
             continue
-        if other in changing:
-            if not _within_axes(other, ax) or _paints_inside(artist, ax):
-                return False
-        else:
-            mine, theirs = _extent(artist, ax), _extent(other, ax)
-            if mine is None or theirs is None or mine.overlaps(theirs.padded(2)):
-                return False
+        theirs = _extent(other, ax)
+        if mine is None or theirs is None or mine.overlaps(theirs.padded(2)):
+            return False
     return True
 
 
