@@ -26,6 +26,7 @@ from torch import nn
 from torch.func import functional_call, hessian, vmap
 
 from . import losses
+from .models import CURVATURES, SLOPES
 
 MAX_EXACT_PARAMS = 400
 # ARPACK's relative accuracy of the Ritz values: on the shipped 2D games 1e-4 gives the same
@@ -57,31 +58,34 @@ def _unflatten(D: nn.Module, G: nn.Module) -> Callable[[torch.Tensor], tuple[dic
     return split
 
 
+class GameFunction:
+    """f(theta, x, z, eps_real, eps_fake) = outputs(D(x + eps_real), D(G(z) + eps_fake)) with
+    theta = [theta_D, theta_G] flat: V, or G's own loss (which ignores the real batch:
+    `uses_real` False, and outputs gets None for it). `outputs` is a batch mean of a function
+    of one output per row, as every loss in losses.LOSSES is."""
+
+    def __init__(self, D: nn.Module, G: nn.Module, outputs: Callable[..., torch.Tensor], uses_real: bool = True):
+        self.D, self.G, self.outputs, self.uses_real = D, G, outputs, uses_real
+        self.split = _unflatten(D, G)
+
+    def __call__(self, theta, x, z, eps_real, eps_fake):
+        d_params, g_params = self.split(theta)
+        fake = functional_call(self.G, g_params, (z,)) + eps_fake
+        real = functional_call(self.D, d_params, (x + eps_real,)) if self.uses_real else None
+        return self.outputs(real, functional_call(self.D, d_params, (fake,)))
+
+
 def value_function(D: nn.Module, G: nn.Module,
-                   value: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = losses.value) -> Callable[..., torch.Tensor]:
+                   value: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = losses.value) -> GameFunction:
     """V(theta, x, z, eps_real, eps_fake) with theta = [theta_D, theta_G] flat; `value` maps
     D's outputs on real and fake to the game value (the minimax V by default)."""
-    split = _unflatten(D, G)
-
-    def V(theta, x, z, eps_real, eps_fake):
-        d_params, g_params = split(theta)
-        fake = functional_call(G, g_params, (z,)) + eps_fake
-        return value(functional_call(D, d_params, (x + eps_real,)), functional_call(D, d_params, (fake,)))
-
-    return V
+    return GameFunction(D, G, value)
 
 
-def generator_loss_function(D: nn.Module, G: nn.Module,
-                            g_loss: Callable[[torch.Tensor], torch.Tensor]) -> Callable[..., torch.Tensor]:
+def generator_loss_function(D: nn.Module, G: nn.Module, g_loss: Callable[[torch.Tensor], torch.Tensor]) -> GameFunction:
     """G's own loss as a function of the same (theta, batch): its theta_G block is what G's
     local optimality is about (for the non-zero-sum losses it differs from V's block)."""
-    split = _unflatten(D, G)
-
-    def L(theta, x, z, eps_real, eps_fake):
-        d_params, g_params = split(theta)
-        return g_loss(functional_call(D, d_params, (functional_call(G, g_params, (z,)) + eps_fake,)))
-
-    return L
+    return GameFunction(D, G, lambda real, fake: g_loss(fake), uses_real=False)
 
 
 def _hessians(f: Callable[..., torch.Tensor], thetas: torch.Tensor, batches: tuple, sl: slice) -> torch.Tensor:
@@ -140,6 +144,183 @@ class HVP:
         return LinearOperator((size, size), matvec=matvec, dtype=np.float64)
 
 
+def _chain(module: nn.Module) -> list[nn.Module] | None:
+    """The module's layers when it is affine layers (with biases) and activations of known
+    slope and curvature, else None."""
+    layers = list(module) if isinstance(module, nn.Sequential) else [module]
+    ok = all(m.bias is not None if isinstance(m, nn.Linear) else type(m) in CURVATURES for m in layers)
+    return layers if ok else None
+
+
+class _Pass:
+    """One network applied to a batch at a fixed theta, with what the R-operator needs: each
+    affine layer's input, each activation's slope and curvature and (after `backward`) the
+    gradient of f with respect to every layer's output. The R methods can run on a range of
+    rows only (`rows`), when the others' directional derivatives are zero."""
+
+    def __init__(self, layers: list[nn.Module], weights: list[torch.Tensor], h: torch.Tensor):
+        self.layers, self.weights, self.saved = layers, weights, []
+        k = 0
+        for layer in layers:
+            if isinstance(layer, nn.Linear):
+                self.saved.append(h)
+                h = torch.addmm(weights[k + 1], h, weights[k].t())
+                k += 2
+            else:
+                y = layer(h)
+                curve = CURVATURES[type(layer)]
+                self.saved.append((SLOPES[type(layer)](layer, h, y), None if curve is None else curve(layer, h, y)))
+                h = y
+        self.out = h
+
+    def backward(self, delta: torch.Tensor) -> torch.Tensor:
+        """Record d f / d(each layer's output) from d f / d out; return d f / d input."""
+        self.deltas: list[torch.Tensor] = [delta] * len(self.layers)
+        k = len(self.weights)
+        for i in reversed(range(len(self.layers))):
+            self.deltas[i] = delta
+            if isinstance(self.layers[i], nn.Linear):
+                k -= 2
+                delta = delta @ self.weights[k]
+            else:
+                delta = delta * self.saved[i][0]
+        return delta
+
+    def r_forward(self, r: torch.Tensor | None, r_weights: list[torch.Tensor] | None, rows: slice) -> torch.Tensor | None:
+        """The directional derivative of the output along (input direction r, weight direction);
+        None stands for zero. Keeps what `r_backward` needs."""
+        self.r_saved: list[torch.Tensor | None] = []
+        k = 0
+        for i, layer in enumerate(self.layers):
+            self.r_saved.append(r)
+            if isinstance(layer, nn.Linear):
+                if r_weights is not None:
+                    moved = torch.addmm(r_weights[k + 1], self.saved[i][rows], r_weights[k].t())
+                    r = moved if r is None else torch.addmm(moved, r, self.weights[k].t())
+                elif r is not None:
+                    r = r @ self.weights[k].t()
+                k += 2
+            elif r is not None:
+                r = r * self.saved[i][0][rows]
+        return r
+
+    def r_backward(self, r_delta: torch.Tensor | None, r_weights: list[torch.Tensor] | None, rows: slice,
+                   params: bool, input_grad: bool) -> tuple[list[torch.Tensor], torch.Tensor | None]:
+        """The directional derivative of (d f / d weights when `params`, d f / d input when
+        `input_grad`), after `r_forward`."""
+        grads: list[torch.Tensor] = []
+        k = len(self.weights)
+        for i in reversed(range(len(self.layers))):
+            delta, r_in = self.deltas[i][rows], self.r_saved[i]
+            if isinstance(self.layers[i], nn.Linear):
+                k -= 2
+                if params:
+                    gw = (r_delta.t() @ self.saved[i][rows] if r_delta is not None
+                          else torch.zeros_like(self.weights[k]))
+                    if r_in is not None:
+                        gw = torch.addmm(gw, delta.t(), r_in)
+                    gb = r_delta.sum(0) if r_delta is not None else torch.zeros_like(self.weights[k + 1])
+                    grads[:0] = [gw, gb]
+                if i == 0 and not input_grad:
+                    return grads, None
+                if r_weights is not None:
+                    moved = delta @ r_weights[k]
+                    r_delta = moved if r_delta is None else torch.addmm(moved, r_delta, self.weights[k])
+                elif r_delta is not None:
+                    r_delta = r_delta @ self.weights[k]
+            else:
+                slope, curve = self.saved[i]
+                r_next = None if r_delta is None else r_delta * slope[rows]
+                if curve is not None and r_in is not None:  # delta here is d f / d(activation output)
+                    bent = delta * curve[rows] * r_in
+                    r_next = bent if r_next is None else r_next.add_(bent)
+                r_delta = r_next
+        return grads, r_delta
+
+
+class ChainedHVP:
+    """Hessian-vector products of a GameFunction whose players are affine layers and
+    elementwise activations, by the R-operator (Pearlmutter 1994) chained by hand. The forward
+    and backward passes at theta run once (D sees the real and the fake rows in one pass); each
+    product then runs only their directional derivatives, and a block's product skips what the
+    block does not need (D's block: G's backward; G's block: the real rows and D's weight
+    gradients). Tests compare it with `HVP`."""
+
+    def __init__(self, f: GameFunction, theta: torch.Tensor, x, z, eps_real, eps_fake):
+        d_layers, g_layers = _chain(f.D), _chain(f.G)
+        d_params, g_params = f.split(theta.detach())
+        d_w, g_w = list(d_params.values()), list(g_params.values())
+        self.d_sizes, self.g_sizes = [t.numel() for t in d_w], [t.numel() for t in g_w]
+        self.d_shapes, self.g_shapes = [t.shape for t in d_w], [t.shape for t in g_w]
+        self.p_d, self.p, self.dtype = sum(self.d_sizes), theta.numel(), theta.dtype
+        with torch.no_grad():
+            self.g = _Pass(g_layers, g_w, z)
+            fake = self.g.out + eps_fake
+            self.n_real = len(x) if f.uses_real else 0
+            self.d = _Pass(d_layers, d_w, torch.cat([x + eps_real, fake]) if f.uses_real else fake)
+        outs = [o.detach().requires_grad_(True) for o in torch.split(self.d.out, [self.n_real, len(fake)])]
+        with torch.enable_grad():  # f is a batch mean of a function of each output: its Hessian in them is diagonal
+            firsts = torch.autograd.grad(f.outputs(outs[0] if f.uses_real else None, outs[1]), outs,
+                                         create_graph=True, allow_unused=True)
+            firsts = [torch.zeros_like(o) if g is None else g for o, g in zip(outs, firsts)]
+            total = sum(g.sum() for g in firsts)
+            seconds = (torch.autograd.grad(total, outs, allow_unused=True) if total.requires_grad
+                       else [None, None])  # a loss linear in the outputs (wasserstein)
+        with torch.no_grad():
+            self.curv = torch.cat([torch.zeros_like(o) if s is None else s for o, s in zip(outs, seconds)])
+            self.g.backward(self.d.backward(torch.cat(firsts).detach())[self.n_real:])
+
+    def product(self, v_d: torch.Tensor | None, v_g: torch.Tensor | None, want_d: bool, want_g: bool
+                ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """(H v)'s D part (when want_d) and G part (when want_g) for v = (v_d, v_g); None: zero."""
+        with torch.no_grad():
+            rd = None if v_d is None else [c.view(s) for c, s in zip(torch.split(v_d, self.d_sizes), self.d_shapes)]
+            rg = None if v_g is None else [c.view(s) for c, s in zip(torch.split(v_g, self.g_sizes), self.g_shapes)]
+            r_fake = None if rg is None else self.g.r_forward(None, rg, slice(None))
+            if rd is None:  # D's weights do not move: the real rows' derivatives are zero
+                rows, r_in = slice(self.n_real, None), r_fake
+            else:
+                rows = slice(None)
+                r_in = (r_fake if r_fake is None or not self.n_real
+                        else torch.cat([r_fake.new_zeros(self.n_real, r_fake.shape[1]), r_fake]))
+            r_out = self.d.r_forward(r_in, rd, rows)
+            d_grads, r_x = self.d.r_backward(None if r_out is None else self.curv[rows] * r_out, rd, rows,
+                                             params=want_d, input_grad=want_g)
+            hd = torch.cat([g.reshape(-1) for g in d_grads]) if want_d else None
+            hg = None
+            if want_g:
+                r_x = None if r_x is None else r_x[self.n_real - (rows.start or 0):]
+                g_grads, _ = self.g.r_backward(r_x, rg, slice(None), params=True, input_grad=False)
+                hg = torch.cat([g.reshape(-1) for g in g_grads])
+        return hd, hg
+
+    def __call__(self, v: torch.Tensor) -> torch.Tensor:
+        hd, hg = self.product(v[:self.p_d], v[self.p_d:], True, True)
+        return torch.cat([hd, hg])
+
+    def operator(self, part: slice) -> LinearOperator:
+        """The Hessian block part x part (all, D's block or G's block) as a LinearOperator."""
+        start, stop, _ = part.indices(self.p)
+        want_d, want_g = start < self.p_d, stop > self.p_d
+        size = stop - start
+
+        def matvec(v: np.ndarray) -> np.ndarray:
+            t = torch.as_tensor(np.ravel(v), dtype=self.dtype)
+            hd, hg = self.product(t[:self.p_d - start] if want_d else None, t[-(stop - self.p_d):] if want_g else None,
+                                  want_d, want_g)
+            return torch.cat([h for h in (hd, hg) if h is not None]).double().numpy()
+
+        return LinearOperator((size, size), matvec=matvec, dtype=np.float64)
+
+
+def hvp(f: Callable[..., torch.Tensor], theta: torch.Tensor, *batch: torch.Tensor) -> "HVP | ChainedHVP":
+    """Hessian-vector products of f at theta: chained by hand when f is a GameFunction of
+    chainable players, by double backward otherwise."""
+    if isinstance(f, GameFunction) and _chain(f.D) is not None and _chain(f.G) is not None:
+        return ChainedHVP(f, theta, *batch)
+    return HVP(f, theta, *batch)
+
+
 def extremes(op: LinearOperator, k: int, seed: int = 0) -> np.ndarray:
     """The k most negative and k most positive eigenvalues (ascending, 2k values) by Lanczos;
     the whole spectrum when the operator is too small for that."""
@@ -161,10 +342,10 @@ def lanczos_spectra(V: Callable[..., torch.Tensor], thetas: torch.Tensor, *batch
     rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for i, theta in enumerate(thetas):
         batch = tuple(b[i] for b in batches)
-        hvp = HVP(V, theta, *batch)
-        hvp_g = hvp if g_own is None else HVP(g_own, theta, *batch)
-        rows.append((extremes(hvp.operator(slice(None)), k), extremes(hvp.operator(slice(0, p_d)), k),
-                     extremes(hvp_g.operator(slice(p_d, None)), k)))
+        h = hvp(V, theta, *batch)
+        h_g = h if g_own is None else hvp(g_own, theta, *batch)
+        rows.append((extremes(h.operator(slice(None)), k), extremes(h.operator(slice(0, p_d)), k),
+                     extremes(h_g.operator(slice(p_d, None)), k)))
     return tuple(np.stack(col) for col in zip(*rows))  # type: ignore[return-value]
 
 

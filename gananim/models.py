@@ -100,6 +100,15 @@ SLOPES: dict[type[nn.Module], Callable[[nn.Module, torch.Tensor, torch.Tensor], 
     nn.Sigmoid: lambda m, x, y: y * (1 - y),
 }
 PIECEWISE_LINEAR = (nn.ReLU, nn.LeakyReLU)
+# d2(activation)/d(input)2 from (module, input, output), for Hessian-vector products chained by
+# hand (hessian.ChainedHVP); None where it is zero (the piecewise-linear ones, between kinks)
+CURVATURES: dict[type[nn.Module], Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None] = {
+    nn.Tanh: lambda m, x, y: -2 * y * (1 - y * y),
+    nn.ReLU: None,
+    nn.LeakyReLU: None,
+    nn.ELU: lambda m, x, y: torch.where(x > 0, 0.0, y + m.alpha),
+    nn.Sigmoid: lambda m, x, y: y * (1 - y) * (1 - 2 * y),
+}
 
 
 class Stack:

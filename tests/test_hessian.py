@@ -86,3 +86,44 @@ def test_zero_sum_losses_share_the_generator_block_of_v():
             assert same, name
         elif name != "hinge":  # hinge's V agrees with G's loss only where every fake has f > -1
             assert not same, name
+
+
+def _mlp(d_in: int, d_out: int, activation: type[torch.nn.Module], bias: bool = True) -> torch.nn.Sequential:
+    return torch.nn.Sequential(torch.nn.Linear(d_in, 6, bias=bias), activation(), torch.nn.Linear(6, 5), activation(),
+                               torch.nn.Linear(5, d_out)).double()
+
+
+def test_chained_hessian_vector_products_equal_double_backward():
+    """ChainedHVP (the R-operator by hand) against autograd's double backward, in float64: every
+    activation, every loss's V and G's own loss, the whole Hessian and each player's block."""
+    torch.manual_seed(6)
+    x, z, e = torch.randn(16, 2).double(), torch.randn(16, 3).double(), 0.2 * torch.randn(16, 2).double()
+    worst = 0.0
+    for activation in (torch.nn.Tanh, torch.nn.ReLU, torch.nn.LeakyReLU, torch.nn.ELU, torch.nn.Sigmoid):
+        D, G = _mlp(2, 1, activation), _mlp(3, 2, activation)
+        theta = hessian.flat_params(D, G)
+        p_d = sum(p.numel() for p in D.parameters())
+        for loss in losses.LOSSES.values():
+            for f in (hessian.value_function(D, G, loss.value), hessian.generator_loss_function(D, G, loss.g)):
+                chained, autograd = hessian.hvp(f, theta, x, z, e, -e), hessian.HVP(f, theta, x, z, e, -e)
+                assert isinstance(chained, hessian.ChainedHVP)
+                v = torch.randn(theta.numel()).double()
+                want = autograd(v)
+                assert want.norm() > 0.1
+                worst = max(worst, float((chained(v) - want).norm() / want.norm()))
+                for part in (slice(None), slice(0, p_d), slice(p_d, None)):
+                    u = np.random.default_rng(0).standard_normal(len(range(theta.numel())[part]))
+                    padded = torch.zeros(theta.numel()).double()
+                    padded[part] = torch.as_tensor(u)
+                    block = autograd(padded)[part].numpy()
+                    got = chained.operator(part).matvec(u)
+                    worst = max(worst, float(np.linalg.norm(got - block) / np.linalg.norm(block)))
+    assert worst < 1e-12
+
+
+def test_players_that_do_not_chain_fall_back_to_double_backward():
+    torch.manual_seed(7)
+    D, G = _mlp(2, 1, torch.nn.Tanh, bias=False), _mlp(3, 2, torch.nn.Tanh)
+    theta = hessian.flat_params(D, G)
+    assert isinstance(hessian.hvp(hessian.value_function(D, G), theta, *[torch.randn(4, d).double() for d in (2, 3, 2, 2)]),
+                      hessian.HVP)
