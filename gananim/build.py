@@ -87,7 +87,7 @@ def obtain_run(sc: Scenario, folder: Path, force: bool = False, quiet: bool = Tr
 def build(path: str | Path, out: str | Path, *, force: bool = False, video: str = "gif",
           quiet: bool = True) -> Built:
     """Train (or reuse) and render (or reuse) one scenario file into out/<stem>/."""
-    from .trainer import TrainingError
+    from .errors import TrainingError
 
     start = time.perf_counter()
     sc = load_scenario(path)

@@ -55,7 +55,7 @@ def _training_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from .trainer import TrainingError
+        from .errors import TrainingError  # not from trainer: that imports torch
 
         try:
             return fn(*args, **kwargs)

@@ -17,6 +17,7 @@ import torch
 
 from . import __version__, hessian, losses
 from .probes import PROBES
+from .errors import TrainingError  # noqa: F401 (trainer.TrainingError, as before)
 from .run import FORMAT, Run
 from .data import per_seed
 from .models import Stack
@@ -25,9 +26,6 @@ from .scenario import OptimizerSettings, Scenario
 
 Progress = Callable[[int, int], None]
 
-
-class TrainingError(RuntimeError):
-    """The game could not be played to the end (it diverged); the message is one line."""
 
 def _grads(per_seed_loss: torch.Tensor, params: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
     """Each seed's gradient (seeds share no parameter, so the gradient of the sum is each one's)."""
