@@ -27,9 +27,10 @@ from .run import SWEEP_OUTPUTS, default_outputs
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 OUTPUTS = ("animation", "summary", "hessian", *SWEEP_OUTPUTS)
 # bumped whenever the trainer's arithmetic changes (2: seeds stacked, closed-form gradients,
-# Lanczos tolerance 1e-4; 3: MLP gradients chained by hand, zero-sum G blocks from V): cached runs
-# of an older revision are trained again
-TRAIN_REVISION = 3
+# Lanczos tolerance 1e-4; 3: MLP gradients chained by hand, zero-sum G blocks from V; 4: Hessian
+# products chained by hand, Lanczos without restarts): cached runs of an older revision are
+# trained again
+TRAIN_REVISION = 4
 
 
 class ScenarioError(ValueError):

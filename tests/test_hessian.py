@@ -127,3 +127,33 @@ def test_players_that_do_not_chain_fall_back_to_double_backward():
     theta = hessian.flat_params(D, G)
     assert isinstance(hessian.hvp(hessian.value_function(D, G), theta, *[torch.randn(4, d).double() for d in (2, 3, 2, 2)]),
                       hessian.HVP)
+
+
+def test_lanczos_extremes_match_a_dense_solver_with_clustered_ends():
+    """Near-equal eigenvalues at both ends (as in G's block on the 2D games) and a spectrum
+    of mixed signs: the 3 smallest and 3 largest agree with numpy's dense solver."""
+    rng = np.random.default_rng(8)
+    n = 600
+    vals = np.concatenate([[-5.0, -4.999, -4.998], rng.uniform(-1, 1, n - 6), [3.0, 3.0005, 3.001]])
+    q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    a = (q * vals) @ q.T
+    got = hessian.lanczos_extremes(lambda v: a @ v, n, 3, rng.standard_normal(n))
+    want = np.sort(vals)[[0, 1, 2, -3, -2, -1]]
+    assert got is not None
+    assert np.allclose(np.sort(got), want, rtol=1e-4, atol=0)
+
+
+def test_lanczos_gives_up_after_its_step_budget_and_extremes_falls_back_to_arpack(monkeypatch):
+    rng = np.random.default_rng(9)
+    n = 300
+    vals = np.linspace(-1, 1, n)
+    q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    a = (q * vals) @ q.T
+    assert hessian.lanczos_extremes(lambda v: a @ v, n, 3, rng.standard_normal(n), steps=10) is None
+    monkeypatch.setattr(hessian, "LANCZOS_STEPS", 10)
+    calls = []
+    real_eigsh = hessian.eigsh
+    monkeypatch.setattr(hessian, "eigsh", lambda *args, **kw: calls.append(1) or real_eigsh(*args, **kw))
+    from scipy.sparse.linalg import aslinearoperator
+    got = hessian.extremes(aslinearoperator(a), 3)
+    assert calls and np.allclose(got, vals[[0, 1, 2, -3, -2, -1]], rtol=1e-3)
