@@ -2,7 +2,7 @@
 and the headline numbers that summary.json reports and the tests check."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 from scipy.spatial.distance import cdist
@@ -20,10 +20,16 @@ def energy_distance(x: np.ndarray, y: np.ndarray, unbiased: bool = True) -> floa
     copy, so the zero diagonal is left out), which removes the positive floor two samples of one
     distribution would otherwise show; the square is clamped at 0. unbiased=False is the
     V-statistic, equal to scipy.stats.energy_distance in 1D."""
-    x, y = np.asarray(x, dtype=float).reshape(len(x), -1), np.asarray(y, dtype=float).reshape(len(y), -1)
-    if x.shape[1] == 1:  # on the line the pairwise sums follow from sorting: O(n log n), not n^2
+    return energy_distance_to(y, unbiased)(x)
+
+
+def energy_distance_to(y: np.ndarray, unbiased: bool = True) -> Callable[[np.ndarray], float]:
+    """x -> energy_distance(x, y), with y's own term computed once (a probe compares every
+    snapshot's samples with one fixed sample of the data)."""
+    y = np.asarray(y, dtype=float).reshape(len(y), -1)
+    if y.shape[1] == 1:  # on the line the pairwise sums follow from sorting: O(n log n), not n^2
         pair_sum, cross_mean = _pair_sum_1d, _cross_mean_1d
-        x, y = np.sort(x[:, 0]), np.sort(y[:, 0])
+        y = np.sort(y[:, 0])
     else:
         pair_sum, cross_mean = (lambda a: cdist(a, a).sum()), (lambda a, b: cdist(a, b).mean())
 
@@ -31,8 +37,15 @@ def energy_distance(x: np.ndarray, y: np.ndarray, unbiased: bool = True) -> floa
         total = pair_sum(a)
         return total / (len(a) * (len(a) - 1)) if unbiased else total / len(a) ** 2
 
-    value = 2 * cross_mean(x, y) - within(x) - within(y)
-    return float(np.sqrt(max(value, 0.0)))
+    y_within = within(y)
+
+    def to(x: np.ndarray) -> float:
+        x = np.asarray(x, dtype=float).reshape(len(x), -1)
+        x = np.sort(x[:, 0]) if y.ndim == 1 else x
+        value = 2 * cross_mean(x, y) - within(x) - y_within
+        return float(np.sqrt(max(value, 0.0)))
+
+    return to
 
 
 def _pair_sum_1d(s: np.ndarray) -> float:
