@@ -1,6 +1,7 @@
 """The command line: argument handling only; the work is in build, renderer and gallery."""
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import time
@@ -120,9 +121,19 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 
 def _one_thread() -> None:
-    """A worker's initializer: it runs before the worker imports numpy or torch."""
+    """A worker's initializer: it runs before the worker imports numpy or torch. It also lets
+    the worker skip the interpreter's teardown when the pool shuts down: every file a build
+    writes is complete (atomic_open) before its result is sent, and tearing down torch and
+    matplotlib took 0.4-0.7 s per worker, which the gallery waited for."""
     for variable in THREAD_VARIABLES:
         os.environ.setdefault(variable, "1")  # the user's own setting wins
+    atexit.register(_exit_now)
+
+
+def _exit_now() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _start_workers(jobs: int) -> ProcessPoolExecutor:
