@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 import numpy as np
-from scipy.spatial.distance import cdist
+from scipy.spatial.distance import cdist, pdist
 
 from .run import Run
 
@@ -31,7 +31,7 @@ def energy_distance_to(y: np.ndarray, unbiased: bool = True) -> Callable[[np.nda
         pair_sum, cross_mean = _pair_sum_1d, _cross_mean_1d
         y = np.sort(y[:, 0])
     else:
-        pair_sum, cross_mean = (lambda a: cdist(a, a).sum()), (lambda a, b: cdist(a, b).mean())
+        pair_sum, cross_mean = (lambda a: 2 * pdist(a).sum()), (lambda a, b: cdist(a, b).mean())  # each pair once
 
     def within(a: np.ndarray) -> float:
         total = pair_sum(a)
