@@ -81,7 +81,7 @@ class Run:
                 info = zipfile.ZipInfo(f"{name}.npy", date_time=_EPOCH)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
-                zf.writestr(info, buf.getvalue())
+                zf.writestr(info, buf.getvalue(), compresslevel=1)  # float noise: level 6 saved 0.5 % for 1.3x the time
         return path
 
     @classmethod
