@@ -48,6 +48,17 @@ def energy_distance_to(y: np.ndarray, unbiased: bool = True) -> Callable[[np.nda
     return to
 
 
+def wasserstein_1d(u: np.ndarray, v: np.ndarray) -> float:
+    """W1 between two samples on the line: the area between their empirical CDFs (what
+    scipy.stats.wasserstein_distance computes, without importing scipy.stats: 0.3 s per process)."""
+    u, v = np.sort(np.asarray(u, dtype=float)), np.sort(np.asarray(v, dtype=float))
+    values = np.sort(np.concatenate([u, v]))
+    deltas = np.diff(values)
+    u_cdf = np.searchsorted(u, values[:-1], "right") / len(u)
+    v_cdf = np.searchsorted(v, values[:-1], "right") / len(v)
+    return float(np.sum(np.multiply(np.abs(u_cdf - v_cdf), deltas)))
+
+
 def _pair_sum_1d(s: np.ndarray) -> float:
     """sum over all ordered pairs |s_i - s_j| of sorted s."""
     n = len(s)

@@ -90,3 +90,15 @@ def test_energy_distance_to_a_fixed_sample_matches_the_definition():
             dist = lambda a, b: np.linalg.norm(a[:, None, :] - b[None, :, :], axis=-1)  # noqa: E731
             want = np.sqrt(2 * dist(x, y).mean() - dist(x, x).sum() / (250 * 249) - dist(y, y).sum() / (300 * 299))
             assert to_y(x) == pytest.approx(want, rel=1e-12)
+
+
+def test_wasserstein_1d_equals_scipy():
+    from scipy.stats import wasserstein_distance
+
+    from gananim.metrics import wasserstein_1d
+
+    rng = np.random.default_rng(4)
+    for n, m, shift in ((500, 400, 0.3), (1000, 1000, 2.0), (7, 3, -1.0)):
+        u, v = rng.normal(size=n), rng.normal(shift, 1.5, size=m)
+        assert wasserstein_1d(u, v) == pytest.approx(wasserstein_distance(u, v), rel=1e-12)
+    assert wasserstein_1d(np.zeros(5), np.ones(5)) == pytest.approx(1.0)
