@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.transforms import ScaledTranslation
 
 from ..fileio import atomic_open
 from ..metrics import REL_TOL, TAIL, final_signs
@@ -157,10 +158,12 @@ def _ranked(ax: Axes, games: np.ndarray, eig: np.ndarray) -> None:
     ax.axhline(0, color=style.BLACK, lw=0.8)
 
 
-def _legend_right(ax: Axes) -> None:
+def _legend_right(ax: Axes, clear: float = 0.0) -> None:
+    """The legend right of the axes, `clear` points further out (past labels at the lines' ends)."""
     handles = {h.get_label(): h for h in ax.get_legend_handles_labels()[0]}
+    shift = ScaledTranslation(clear / 72, 0, ax.figure.dpi_scale_trans)
     legend = ax.legend(handles=list(handles.values()), loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                       fontsize=11, frameon=False)
+                       bbox_transform=ax.transAxes + shift, fontsize=11, frameon=False)
     for h in legend.legend_handles:
         h.set_alpha(1.0)
 
@@ -197,7 +200,7 @@ def hessian_figure(run: Run, dpi: int) -> Figure:
     head = f"Hessian of the objective w.r.t. all {sum(params.values()) or p} parameters (θ_D, θ_G): {what}, {when}"
     top.set_title(f"{textwrap.fill(head, 85)}\nfinal: {counts}{final['kind']}", fontsize=12)
     top.set_ylabel("eigenvalue (symlog)")
-    _legend_right(top)
+    _legend_right(top, clear=34 if p <= 12 else 0)  # clear of the "λ12" / "max" labels
 
     # each player's own block: near a local Nash equilibrium D's block is <= 0 and G's >= 0
     d_max, g_min = run.hessian_eigvals_d.max(axis=1), run.hessian_eigvals_g.min(axis=1)
@@ -214,7 +217,7 @@ def hessian_figure(run: Run, dpi: int) -> Figure:
     blocks.text(0.005, 0.97, "G's block should be here (≥ 0)", transform=blocks.transAxes, va="top", fontsize=10,
                 color="#555555")
     blocks.text(0.005, 0.03, "D's block should be here (≤ 0)", transform=blocks.transAxes, va="bottom", fontsize=10,
-                color="#555555")
+                color="#555555", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
     blocks.axhline(0, color=style.BLACK, lw=0.8)
     blocks.set_ylabel("eigenvalue (symlog)")
     verdict = _verdict(float(d_max[-1]), float(g_min[-1]), float(np.abs(eig[-1]).max()))
