@@ -131,9 +131,11 @@ def _one_thread() -> None:
 
 
 def _exit_now() -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(0)
 
 
 def _start_workers(jobs: int) -> ProcessPoolExecutor:

@@ -6,11 +6,14 @@ The trainer stores the flat parameter vector theta = [theta_D, theta_G] and the 
 evaluated on at each Hessian game; ``spectra`` then returns eigenvalues in ascending order
 (column k is always the k-th smallest, so plotted lines never swap):
 
-- exact (P <= MAX_EXACT_PARAMS): every Hessian in vectorised chunks (torch.func.vmap over
-  torch.func.hessian), all P eigenvalues and both blocks' eigenvalues;
-- Lanczos (larger P): Hessian-vector products by double backward behind a
-  scipy.sparse.linalg.LinearOperator, and eigsh (which='BE') for the k most negative and k
-  most positive eigenvalues of the whole Hessian and of each block.
+- exact (P <= MAX_EXACT_PARAMS): every Hessian, all P eigenvalues and both blocks'
+  eigenvalues. Games of chainable players (affine layers and elementwise activations: every
+  shipped player) stack the points on a leading axis and take P double-backward passes per
+  chunk; any other function runs under torch.func.vmap(torch.func.hessian);
+- Lanczos (larger P): Hessian-vector products (ChainedHVP, the R-operator by hand, for
+  chainable players; double backward otherwise) behind a scipy.sparse.linalg.LinearOperator,
+  and Lanczos (`lanczos_extremes`; ARPACK's eigsh if it has not converged) for the k most
+  negative and k most positive eigenvalues of the whole Hessian and of each block.
 
 Nothing here draws pictures.
 """
@@ -30,11 +33,14 @@ from . import losses
 from .models import CURVATURES, SLOPES
 
 MAX_EXACT_PARAMS = 400
-# ARPACK's relative accuracy of the Ritz values: on the shipped 2D games 1e-4 gives the same
-# extreme eigenvalues as 1e-6 to about 1e-9 relative, with a third fewer products
+# relative accuracy of the Ritz values (ARPACK's test): on the shipped 2D games 1e-4 gives the
+# same extreme eigenvalues as 1e-6 to about 1e-9 relative, with a third fewer products
 LANCZOS_TOL = 1e-4
 LANCZOS_STEPS = 400  # Lanczos products before ARPACK takes over (the shipped 2D games need 24-150)
+LANCZOS_BASIS = 2**25  # at most this many floats (128 MB) of Lanczos basis: fewer steps for huge players
 LANCZOS_CHECK = 5  # products between convergence checks
+EXACT_CHUNK = 2**22  # Hessian entries per chunk of exact Hessians
+STACKED_MIN_POINTS = 16  # exact Hessians of this many points or more are taken stacked (see eigenvalues)
 
 
 def flat_params(*modules: nn.Module) -> torch.Tensor:
@@ -121,16 +127,14 @@ def _stacked_hessians(f: "GameFunction", thetas: torch.Tensor, batches: tuple, s
         real = _stacked_forward(d_layers, params[:d_count], x + eps_real) if f.uses_real else None
         value = f.outputs(real, _stacked_forward(d_layers, params[:d_count], fake))  # (n,)
         (grad,) = torch.autograd.grad(value.sum(), theta, create_graph=True)
-        columns = []
-        for j in range(size):
-            (col,) = torch.autograd.grad(grad[:, j].sum(), theta, retain_graph=True, allow_unused=True)
-            columns.append(torch.zeros_like(theta) if col is None else col)
+        columns = [torch.autograd.grad(grad[:, j].sum(), theta, retain_graph=True)[0] for j in range(size)]
     h = torch.stack(columns, dim=2).double()
     return 0.5 * (h + h.transpose(1, 2))  # symmetric up to float rounding
 
 
-def _hessians(f: Callable[..., torch.Tensor], thetas: torch.Tensor, batches: tuple, sl: slice) -> torch.Tensor:
-    if isinstance(f, GameFunction) and _chain(f.D) is not None and _chain(f.G) is not None:
+def _hessians(f: Callable[..., torch.Tensor], thetas: torch.Tensor, batches: tuple, sl: slice,
+              stacked: bool) -> torch.Tensor:
+    if stacked and _chainable(f):
         return _stacked_hessians(f, thetas, batches, sl)
     with warnings.catch_warnings():  # torch's own deprecation notice from inside vmap's backward
         warnings.filterwarnings("ignore", message="An output with one or more elements was resized")
@@ -150,16 +154,20 @@ def eigenvalues(V: Callable[..., torch.Tensor], thetas: torch.Tensor, *batches: 
     n, p = thetas.shape
     # points per batch: bounded by memory (P x P per point); with torch.func's vmap at 128, beyond
     # which a point cost more (1.3 ms at 128 against 1.9 ms at 480 for P = 98 here)
-    stacked = isinstance(V, GameFunction) and _chain(V.D) is not None and _chain(V.G) is not None
-    chunk = max(1, min(n, 2**22 // max(1, p * p) if stacked else 128, 2**22 // max(1, p * p)))
+    # stacked points pay P backward passes per chunk, whatever its size: they win with many points
+    # (at 50 points, 5 against 10 ms a point for P = 147, 44 against 64 for P = 484), torch.func
+    # with few (13 against 62 ms for one point of P = 147)
+    stacked = _chainable(V) and p <= MAX_EXACT_PARAMS and n >= STACKED_MIN_POINTS
+    cap = max(1, EXACT_CHUNK // max(1, p * p))
+    chunk = min(n, cap if stacked else min(128, cap))
     full, d_block, g_block = np.empty((n, p)), np.empty((n, p_d or 0)), np.empty((n, p - (p_d or 0)))
     for start in range(0, n, chunk):
         sl = slice(start, start + chunk)
-        h = _hessians(V, thetas, batches, sl)
+        h = _hessians(V, thetas, batches, sl, stacked)
         full[sl] = torch.linalg.eigvalsh(h).numpy()
         if p_d is not None:
             d_block[sl] = torch.linalg.eigvalsh(h[:, :p_d, :p_d]).numpy()
-            hg = h if g_own is None else _hessians(g_own, thetas, batches, sl)
+            hg = h if g_own is None else _hessians(g_own, thetas, batches, sl, stacked)
             g_block[sl] = torch.linalg.eigvalsh(hg[:, p_d:, p_d:]).numpy()
     return full if p_d is None else (full, d_block, g_block)
 
@@ -191,9 +199,18 @@ class HVP:
 def _chain(module: nn.Module) -> list[nn.Module] | None:
     """The module's layers when it is affine layers (with biases) and activations of known
     slope and curvature, else None."""
+    if type(module) not in (nn.Sequential, nn.Linear):  # a subclass may have its own forward
+        return None
     layers = list(module) if isinstance(module, nn.Sequential) else [module]
-    ok = all(m.bias is not None if isinstance(m, nn.Linear) else type(m) in CURVATURES for m in layers)
+    # exactly nn.Linear: a subclass, or a parametrised layer (spectral norm makes one), may order or
+    # use its parameters differently
+    ok = all(m.bias is not None if type(m) is nn.Linear else type(m) in CURVATURES and type(m) in SLOPES
+             for m in layers)
     return layers if ok else None
+
+
+def _chainable(f: Callable) -> bool:
+    return isinstance(f, GameFunction) and _chain(f.D) is not None and _chain(f.G) is not None
 
 
 class _Pass:
@@ -316,7 +333,10 @@ class ChainedHVP:
 
     def product(self, v_d: torch.Tensor | None, v_g: torch.Tensor | None, want_d: bool, want_g: bool
                 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """(H v)'s D part (when want_d) and G part (when want_g) for v = (v_d, v_g); None: zero."""
+        """(H v)'s D part (when want_d) and G part (when want_g) for v = (v_d, v_g); None: zero
+        (G's part needs v_g: its backward reuses G's forward along v_g)."""
+        if want_g and v_g is None:
+            raise ValueError("G's part of H v needs v_g (pass zeros for a zero direction)")
         with torch.no_grad():
             rd = None if v_d is None else [c.view(s) for c, s in zip(torch.split(v_d, self.d_sizes), self.d_shapes)]
             rg = None if v_g is None else [c.view(s) for c, s in zip(torch.split(v_g, self.g_sizes), self.g_shapes)]
@@ -344,7 +364,9 @@ class ChainedHVP:
 
     def operator(self, part: slice) -> LinearOperator:
         """The Hessian block part x part (all, D's block or G's block) as a LinearOperator."""
-        start, stop, _ = part.indices(self.p)
+        start, stop, step = part.indices(self.p)
+        if step != 1 or (start, stop) not in ((0, self.p), (0, self.p_d), (self.p_d, self.p)):
+            raise ValueError(f"ChainedHVP.operator takes the whole Hessian or one player's block, not {part}")
         want_d, want_g = start < self.p_d, stop > self.p_d
         size = stop - start
 
@@ -360,7 +382,7 @@ class ChainedHVP:
 def hvp(f: Callable[..., torch.Tensor], theta: torch.Tensor, *batch: torch.Tensor) -> "HVP | ChainedHVP":
     """Hessian-vector products of f at theta: chained by hand when f is a GameFunction of
     chainable players, by double backward otherwise."""
-    if isinstance(f, GameFunction) and _chain(f.D) is not None and _chain(f.G) is not None:
+    if _chainable(f):
         return ChainedHVP(f, theta, *batch)
     return HVP(f, theta, *batch)
 
@@ -391,7 +413,7 @@ def lanczos_extremes(matvec: Callable[[np.ndarray], np.ndarray], n: int, k: int,
     the whole Krylov basis costs memory (steps x n floats) but no product is thrown away: on the
     2D games this takes about 1.5x fewer products than eigsh, whose restarts (ncv = 20) discard
     most of its basis, for the same eigenvalues (1e-6 relative)."""
-    steps = min(n, steps or LANCZOS_STEPS)
+    steps = max(2 * k + 1, min(n, steps or LANCZOS_STEPS, LANCZOS_BASIS // n))
     basis = np.empty((steps + 1, n), dtype=np.float32)
     alpha, beta = np.empty(steps), np.empty(steps)
     basis[0] = v0 / np.linalg.norm(v0)
@@ -403,13 +425,15 @@ def lanczos_extremes(matvec: Callable[[np.ndarray], np.ndarray], n: int, k: int,
         for _ in range(2):  # against the whole basis, which holds q and its predecessor
             w -= basis[:m].T @ (basis[:m] @ w)
         beta[m - 1] = np.linalg.norm(w.astype(float))
-        done = m == steps or beta[m - 1] <= 1e-12 * np.abs(alpha[:m]).max(initial=1e-300)  # basis complete
-        if m >= 2 * k and (done or m % LANCZOS_CHECK == 0):
+        # the Krylov space is complete (m = n) or invariant (beta ~ 0, at float32's rounding of the
+        # products): its Ritz values are eigenvalues
+        complete = m == n or beta[m - 1] <= 1e-6 * np.abs(alpha[:m]).max(initial=1e-300)
+        if m >= 2 * k and (complete or m == steps or m % LANCZOS_CHECK == 0):
             theta, s = eigh_tridiagonal(alpha[:m], beta[:m - 1])
             pick = np.r_[0:k, m - k:m]
-            if np.all(np.abs(beta[m - 1] * s[-1, pick]) <= tol * np.maximum(np.abs(theta[pick]), floor)):
+            if complete or np.all(np.abs(beta[m - 1] * s[-1, pick]) <= tol * np.maximum(np.abs(theta[pick]), floor)):
                 return theta[pick]
-        if done:
+        if complete or m == steps:
             return None
         basis[m] = w / beta[m - 1]
     return None

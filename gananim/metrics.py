@@ -41,6 +41,8 @@ def energy_distance_to(y: np.ndarray, unbiased: bool = True) -> Callable[[np.nda
 
     def to(x: np.ndarray) -> float:
         x = np.asarray(x, dtype=float).reshape(len(x), -1)
+        if x.shape[1] != (1 if y.ndim == 1 else y.shape[1]):
+            raise ValueError(f"samples of dimension {x.shape[1]} against data of dimension {y.shape[-1] if y.ndim > 1 else 1}")
         x = np.sort(x[:, 0]) if y.ndim == 1 else x
         value = 2 * cross_mean(x, y) - within(x) - y_within
         return float(np.sqrt(max(value, 0.0)))

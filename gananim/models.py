@@ -135,7 +135,9 @@ class Stack:
         self.params = [chunk.view(t.shape).detach().requires_grad_(True)
                        for chunk, t in zip(torch.split(self.data, sizes), stacked)]
         layers = list(self.template) if isinstance(self.template, nn.Sequential) else [self.template]
-        self.affine = all(isinstance(m, (nn.Linear, *ACTIVATIONS.values())) for m in layers)
+        # exact types: a subclass (or a parametrised layer, which is one) may compute differently
+        self.affine = (type(self.template) in (nn.Sequential, nn.Linear)
+                       and all(type(m) in (nn.Linear, *ACTIVATIONS.values()) for m in layers))
         self.layers = layers
         self._vmapped = None
 

@@ -17,7 +17,7 @@ import torch
 
 from . import __version__, hessian, losses
 from .probes import PROBES
-from .errors import TrainingError  # noqa: F401 (trainer.TrainingError, as before)
+from .errors import TrainingError
 from .run import FORMAT, Run
 from .data import per_seed
 from .models import Stack

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from gananim import hessian, losses
@@ -97,7 +98,9 @@ def test_chained_hessian_vector_products_equal_double_backward():
     """ChainedHVP (the R-operator by hand) against autograd's double backward, in float64: every
     activation, every loss's V and G's own loss, the whole Hessian and each player's block."""
     torch.manual_seed(6)
-    x, z, e = torch.randn(16, 2).double(), torch.randn(16, 3).double(), 0.2 * torch.randn(16, 2).double()
+    # fewer fake rows than real ones: D sees both in one pass, and G's rows are the last ones
+    x, e_r = torch.randn(16, 2).double(), 0.2 * torch.randn(16, 2).double()
+    z, e = torch.randn(12, 3).double(), 0.2 * torch.randn(12, 2).double()
     worst = 0.0
     for activation in (torch.nn.Tanh, torch.nn.ReLU, torch.nn.LeakyReLU, torch.nn.ELU, torch.nn.Sigmoid):
         D, G = _mlp(2, 1, activation), _mlp(3, 2, activation)
@@ -105,7 +108,7 @@ def test_chained_hessian_vector_products_equal_double_backward():
         p_d = sum(p.numel() for p in D.parameters())
         for loss in losses.LOSSES.values():
             for f in (hessian.value_function(D, G, loss.value), hessian.generator_loss_function(D, G, loss.g)):
-                chained, autograd = hessian.hvp(f, theta, x, z, e, -e), hessian.HVP(f, theta, x, z, e, -e)
+                chained, autograd = hessian.hvp(f, theta, x, z, e_r, e), hessian.HVP(f, theta, x, z, e_r, e)
                 assert isinstance(chained, hessian.ChainedHVP)
                 v = torch.randn(theta.numel()).double()
                 want = autograd(v)
@@ -119,6 +122,22 @@ def test_chained_hessian_vector_products_equal_double_backward():
                     got = chained.operator(part).matvec(u)
                     worst = max(worst, float(np.linalg.norm(got - block) / np.linalg.norm(block)))
     assert worst < 1e-12
+
+
+def test_chained_products_of_affine_players_in_float32():
+    """The tutorial's players (one affine map each) in float32, as the trainer runs them."""
+    torch.manual_seed(11)
+    D, G = torch.nn.Linear(1, 1), torch.nn.Linear(1, 1)
+    theta = hessian.flat_params(D, G)
+    batch = (torch.randn(10, 1) + 3, torch.rand(10, 1), torch.zeros(10, 1), torch.zeros(10, 1))
+    for f in (hessian.value_function(D, G), hessian.generator_loss_function(D, G, losses.LOSSES["non_saturating"].g)):
+        chained = hessian.hvp(f, theta, *batch)
+        assert isinstance(chained, hessian.ChainedHVP)
+        for v in torch.eye(4):
+            want = hessian.HVP(f, theta, *batch)(v)
+            assert torch.allclose(chained(v), want, rtol=1e-5, atol=1e-6 * float(want.abs().max()))
+        with pytest.raises(ValueError, match="block"):
+            chained.operator(slice(1, 3))
 
 
 def test_players_that_do_not_chain_fall_back_to_double_backward():
@@ -159,20 +178,26 @@ def test_lanczos_gives_up_after_its_step_budget_and_extremes_falls_back_to_arpac
     assert calls and np.allclose(got, vals[[0, 1, 2, -3, -2, -1]], rtol=1e-3)
 
 
-def test_stacked_exact_hessians_equal_torch_func():
+def test_stacked_exact_hessians_equal_torch_func(monkeypatch):
     """Chainable games take their exact Hessians by double backward over stacked points; a plain
     function takes torch.func's vmap(hessian). Both agree, for V and G's own loss, with noise."""
     torch.manual_seed(10)
+    calls = []
+    stack = hessian._stacked_hessians
+    monkeypatch.setattr(hessian, "_stacked_hessians", lambda *a: calls.append(a[3]) or stack(*a))
     for activation in (torch.nn.Tanh, torch.nn.LeakyReLU):
         D, G = _mlp(1, 1, activation), _mlp(2, 1, activation)
         theta = hessian.flat_params(D, G)
         thetas = torch.stack([theta, 0.8 * theta, 1.1 * theta])
+        monkeypatch.setattr(hessian, "EXACT_CHUNK", 2 * theta.numel() ** 2)  # chunks of 2 and 1 points
+        monkeypatch.setattr(hessian, "STACKED_MIN_POINTS", 3)
         batch = [torch.randn(3, 12, d).double() for d in (1, 2, 1, 1)]
         p_d = sum(p.numel() for p in D.parameters())
-        for name in ("minimax", "non_saturating", "least_squares"):
+        for name in losses.LOSSES:
             loss = losses.LOSSES[name]
             for f in (hessian.value_function(D, G, loss.value), hessian.generator_loss_function(D, G, loss.g)):
                 stacked = hessian.eigenvalues(f, thetas, *batch, p_d=p_d)
                 plain = hessian.eigenvalues(lambda *a, f=f: f(*a), thetas, *batch, p_d=p_d)
                 for a, b in zip(stacked, plain):
                     assert np.allclose(a, b, rtol=1e-9, atol=1e-12)
+    assert slice(2, 4) in calls  # the stacked path ran, in chunks

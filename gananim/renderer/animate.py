@@ -133,13 +133,13 @@ def blit_frames(fig: Figure, update: Callable[[int], list], n: int,
         fig.canvas.restore_region(background)
         for artist in redraw:
             fig.draw_artist(artist)
-        frames.append(_rgb(fig.canvas.buffer_rgba()))
+        frames.append(canvas_rgb(fig.canvas.buffer_rgba()))
         if progress is not None:
             progress(i + 1, n)
     return frames
 
 
-def _rgb(rgba: memoryview) -> np.ndarray:
+def canvas_rgb(rgba: memoryview) -> np.ndarray:
     """An RGB copy of the canvas: Pillow drops the alpha channel in 0.8 ms a frame here, numpy's
     strided copy (rgba[..., :3].copy()) took 1.7."""
     h, w = rgba.shape[:2]

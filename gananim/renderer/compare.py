@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from ..run import Run
 from . import style
-from .animate import Progress
+from .animate import Progress, canvas_rgb
 from .panels import PANELS, ObjectiveStrip
 
 MAX_FRAMES = 200
@@ -58,7 +58,7 @@ def compare_frames(runs: list[Run], dpi: int, progress: Optional[Progress] = Non
         fig.canvas.draw()
         if j == 0:
             fig.set_layout_engine("none")
-        frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+        frames.append(canvas_rgb(fig.canvas.buffer_rgba()))
         if progress is not None:
             progress(j + 1, len(games))
     return frames

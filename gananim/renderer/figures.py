@@ -27,6 +27,8 @@ METADATA = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer":
 
 
 def save(fig: Figure, path: Path, dpi: int) -> Path:
+    """Save one format atomically. A constrained layout is computed here, once, and the figure's
+    layout engine is then switched off: later formats reuse that layout."""
     fmt = path.suffix.lstrip(".")
     engine = fig.get_layout_engine()
     if isinstance(engine, ConstrainedLayoutEngine):
