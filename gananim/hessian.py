@@ -30,7 +30,7 @@ from torch import nn
 from torch.func import functional_call, hessian, vmap
 
 from . import losses
-from .models import CURVATURES, SLOPES
+from .models import CURVATURES, SLOPES, affine_forward, chain_layers
 
 MAX_EXACT_PARAMS = 400
 # relative accuracy of the Ritz values (ARPACK's test): on the shipped 2D games 1e-4 gives the
@@ -97,18 +97,6 @@ def generator_loss_function(D: nn.Module, G: nn.Module, g_loss: Callable[[torch.
     return GameFunction(D, G, lambda real, fake: g_loss(fake), uses_real=False)
 
 
-def _stacked_forward(layers: list[nn.Module], params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """A chainable network at n points at once: params (n, ...) per parameter, x (n, B, d_in)."""
-    k = 0
-    for layer in layers:
-        if isinstance(layer, nn.Linear):
-            x = torch.baddbmm(params[k + 1].unsqueeze(1), x, params[k].transpose(1, 2))
-            k += 2
-        else:
-            x = layer(x)
-    return x
-
-
 def _stacked_hessians(f: "GameFunction", thetas: torch.Tensor, batches: tuple, sl: slice) -> torch.Tensor:
     """The Hessians of f at the points thetas[sl] of a chainable game by double backward: the
     points are stacked on a leading axis (they share nothing, so the gradient of the sum is
@@ -121,11 +109,11 @@ def _stacked_hessians(f: "GameFunction", thetas: torch.Tensor, batches: tuple, s
     params = [c.reshape(n, *s) for c, s in zip(torch.split(theta, [s.numel() for s in shapes], dim=1), shapes)]
     d_count = len(list(f.D.parameters()))
     x, z, eps_real, eps_fake = (b[sl] for b in batches)
-    d_layers = _chain(f.D)
+    d_layers = chain_layers(f.D)
     with torch.enable_grad():
-        fake = _stacked_forward(_chain(f.G), params[d_count:], z) + eps_fake
-        real = _stacked_forward(d_layers, params[:d_count], x + eps_real) if f.uses_real else None
-        value = f.outputs(real, _stacked_forward(d_layers, params[:d_count], fake))  # (n,)
+        fake = affine_forward(chain_layers(f.G), params[d_count:], z) + eps_fake
+        real = affine_forward(d_layers, params[:d_count], x + eps_real) if f.uses_real else None
+        value = f.outputs(real, affine_forward(d_layers, params[:d_count], fake))  # (n,)
         (grad,) = torch.autograd.grad(value.sum(), theta, create_graph=True)
         columns = [torch.autograd.grad(grad[:, j].sum(), theta, retain_graph=True)[0] for j in range(size)]
     h = torch.stack(columns, dim=2).double()
@@ -196,21 +184,8 @@ class HVP:
         return LinearOperator((size, size), matvec=matvec, dtype=np.float64)
 
 
-def _chain(module: nn.Module) -> list[nn.Module] | None:
-    """The module's layers when it is affine layers (with biases) and activations of known
-    slope and curvature, else None."""
-    if type(module) not in (nn.Sequential, nn.Linear):  # a subclass may have its own forward
-        return None
-    layers = list(module) if isinstance(module, nn.Sequential) else [module]
-    # exactly nn.Linear: a subclass, or a parametrised layer (spectral norm makes one), may order or
-    # use its parameters differently
-    ok = all(m.bias is not None if type(m) is nn.Linear else type(m) in CURVATURES and type(m) in SLOPES
-             for m in layers)
-    return layers if ok else None
-
-
 def _chainable(f: Callable) -> bool:
-    return isinstance(f, GameFunction) and _chain(f.D) is not None and _chain(f.G) is not None
+    return isinstance(f, GameFunction) and chain_layers(f.D) is not None and chain_layers(f.G) is not None
 
 
 class _Pass:
@@ -308,7 +283,7 @@ class ChainedHVP:
     gradients). Tests compare it with `HVP`."""
 
     def __init__(self, f: GameFunction, theta: torch.Tensor, x, z, eps_real, eps_fake):
-        d_layers, g_layers = _chain(f.D), _chain(f.G)
+        d_layers, g_layers = chain_layers(f.D), chain_layers(f.G)
         d_params, g_params = f.split(theta.detach())
         d_w, g_w = list(d_params.values()), list(g_params.values())
         self.d_sizes, self.g_sizes = [t.numel() for t in d_w], [t.numel() for t in g_w]

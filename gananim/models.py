@@ -111,6 +111,32 @@ CURVATURES: dict[type[nn.Module], Callable[[nn.Module, torch.Tensor, torch.Tenso
 }
 
 
+def chain_layers(module: nn.Module) -> list[nn.Module] | None:
+    """The module's layers when it is affine layers (with biases) and activations of known slope
+    and curvature (every player in PLAYERS), so that its derivatives can be chained by hand;
+    else None. Exact types only: a subclass may have its own forward, and a parametrised layer
+    (spectral norm makes one) may order or use its parameters differently."""
+    if type(module) not in (nn.Sequential, nn.Linear):
+        return None
+    layers = list(module) if isinstance(module, nn.Sequential) else [module]
+    ok = all(m.bias is not None if type(m) is nn.Linear else type(m) in SLOPES and type(m) in CURVATURES
+             for m in layers)
+    return layers if ok else None
+
+
+def affine_forward(layers: list[nn.Module], params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """Affine layers and activations at S parameter sets at once: params (S, ...) per parameter
+    in the layers' order, x (S, B, d_in) -> (S, B, d_out), one batched product per layer."""
+    k = 0
+    for layer in layers:
+        if isinstance(layer, nn.Linear):
+            x = torch.baddbmm(params[k + 1].unsqueeze(1), x, params[k].transpose(1, 2))
+            k += 2
+        else:
+            x = layer(x)
+    return x
+
+
 class Stack:
     """One player per seed, trained side by side: each parameter of the players is stacked on
     a leading seed axis (weights (S, out, in), biases (S, out)) and one call maps x (S, B, d_in)
@@ -150,15 +176,7 @@ class Stack:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if not self.affine:
             return self._vmap(x)
-        k = 0
-        for layer in self.layers:
-            if isinstance(layer, nn.Linear):
-                w, b = self.params[k], self.params[k + 1]
-                x = torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
-                k += 2
-            else:
-                x = layer(x)
-        return x
+        return affine_forward(self.layers, self.params, x)
 
     def _vmap(self, x: torch.Tensor) -> torch.Tensor:
         if self._vmapped is None:
@@ -172,8 +190,7 @@ class Stack:
     def chainable(self) -> bool:
         """Affine layers and activations with known derivatives (every player in PLAYERS): its
         gradients can be chained by hand (`trace`, `backprop`)."""
-        return self.affine and all(m.bias is not None if isinstance(m, nn.Linear) else type(m) in SLOPES
-                                   for m in self.layers)
+        return chain_layers(self.template) is not None
 
     @property
     def piecewise_linear(self) -> bool:
