@@ -16,11 +16,32 @@ from pathlib import Path
 from typing import Optional
 
 from . import __version__
-from .fileio import atomic_open
+from .fileio import atomic_open, check_folder, check_targets, remove_stale_temps
 from .run import Run
 from .scenario import Scenario, load_scenario
 
 RENDER_KEY = ".render-key"
+FOLDER_FILES = ("summary.json", "run.npz", "scenario.yaml", RENDER_KEY)  # written besides render.outputs
+
+
+def folder_files(sc: Scenario, video: str) -> list[str]:
+    """Every file a build writes into the scenario's folder."""
+    from .renderer import MANIFEST, expected_files
+
+    return expected_files(sc.render.model_dump(mode="json"), video) + [*FOLDER_FILES, MANIFEST]
+
+
+def check_outputs(out: str | Path, scenarios: list[Scenario], video: str, pages: tuple[str, ...] = (),
+                  files: Optional[list[str]] = None) -> None:
+    """Before anything is trained: OUT must be (or become) a writable folder, each scenario's
+    folder OUT/<name> a real folder, and no file to be written (`pages` in OUT; `files`, by
+    default a build's, in each scenario's folder) may exist as a folder or a link. Raises
+    OutputError (one line); creates nothing."""
+    out = Path(out)
+    check_folder(out)
+    check_targets(out, pages)
+    for sc in scenarios:
+        check_targets(out / sc.name, folder_files(sc, video) if files is None else files)
 
 
 def _digest(obj: object) -> str:
@@ -91,7 +112,9 @@ def build(path: str | Path, out: str | Path, *, force: bool = False, video: str 
 
     start = time.perf_counter()
     sc = load_scenario(path)
-    folder = Path(out) / sc.name
+    folder = Path(out) / sc.name  # sc.name is one plain folder name (scenario.check_name)
+    check_outputs(out, [sc], video)
+    remove_stale_temps(folder)  # left by a build that was killed (SIGKILL) in this folder
     try:
         return _build(sc, path, folder, force, video, quiet, start)
     except TrainingError as exc:  # name the file: the gallery trains many

@@ -1,10 +1,18 @@
-"""The command line: argument handling only; the work is in build, renderer and gallery."""
+"""The command line: argument handling only; the work is in build, renderer and gallery.
+
+Every failure a user can cause is one line on stderr and exit status 2 (``_fail``); SIGINT and
+SIGTERM stop a command with one line and 128 + the signal's number, after removing the
+temporary files being written (the gallery stops its workers too); warnings are one line each,
+and ``--quiet`` silences them.
+"""
 from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
@@ -17,18 +25,113 @@ VIDEO_OPTION = click.option("--format", "video", type=click.Choice(["gif", "mp4"
                             show_default=True, help="The animation as GIF, MP4 (needs gananim[video]) or both.")
 
 
+ALLOW_BIG_OPTION = click.option("--allow-big", is_flag=True,
+                                 help="Train scenarios whose estimated memory or time is beyond this machine's limits.")
+
+
 def _fail(message: str) -> None:
-    click.echo(f"gananim: error: {message}", err=True)
+    from .errors import one_line
+    from .progress import break_line
+
+    break_line()
+    click.echo(f"gananim: error: {one_line(message)}", err=True)
     sys.exit(2)
 
 
-def _load_all(files):
+def _load_all(files, allow_big: bool = False):
+    from .errors import shown
     from .scenario import ScenarioError, load_scenario
 
     try:
-        return [load_scenario(f) for f in files]
+        scenarios = [load_scenario(f) for f in files]
+        if not allow_big:
+            from .cost import check
+
+            for sc, f in zip(scenarios, files):
+                check(sc, shown(f))
+        return scenarios
     except ScenarioError as exc:
         _fail(str(exc))
+
+
+def _check_outputs(out, scenarios, video: str, pages: tuple[str, ...] = (), files=None) -> None:
+    from .build import check_outputs
+    from .errors import OutputError
+
+    try:
+        check_outputs(out, scenarios, video, pages, files)
+    except OutputError as exc:
+        _fail(str(exc))
+
+
+# what common warnings mean for the output, by a phrase of their message
+WARNING_MEANINGS = (
+    ("missing from font", "a character of the title or description is not in the font; it is drawn as a box"),
+    ("cannot be log-scaled", "a log-scaled axis has no positive values to draw; that panel is left empty"),
+    ("overflow", "a number overflowed; the figure may have gaps where it is not finite"),
+    ("invalid value", "a computation gave NaN; the figure may have gaps where it is not finite"),
+    ("divide by zero", "a division by zero; the figure may have gaps where it is not finite"),
+)
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from .errors import one_line
+    from .progress import break_line
+
+    break_line()
+    text = str(message).strip()
+    meaning = next((m for phrase, m in WARNING_MEANINGS if phrase in text), None)
+    shown = f"{meaning} ({text})" if meaning else text
+    try:
+        (file or sys.stderr).write(one_line(f"gananim: warning: {shown}", 240) + "\n")
+    except OSError:
+        pass
+
+
+def _configure_warnings(quiet: bool) -> None:
+    """One line per warning (each distinct one once), or none at all with --quiet; the same
+    for matplotlib's and PIL's log messages."""
+    import logging
+
+    warnings.showwarning = _one_line_warning
+    warnings.simplefilter("ignore" if quiet else "default")
+    if quiet:
+        warnings.filterwarnings("ignore")
+    for name in ("matplotlib", "PIL", "imageio_ffmpeg"):
+        logging.getLogger(name).setLevel(logging.CRITICAL if quiet else logging.ERROR)
+
+
+# signals: SIGTERM is handled like SIGINT (Ctrl-C): the command stops, its `finally` blocks
+# remove the temporary files being written, and the gallery stops its workers
+_stopped_by: list[int] = []
+
+
+def _on_signal(signum, frame) -> None:
+    _stopped_by.append(signum)
+    raise KeyboardInterrupt
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        before = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        shown_before, filters_before = warnings.showwarning, warnings.filters[:]
+        warnings.showwarning = _one_line_warning
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            from .fileio import remove_pending
+            from .progress import break_line
+
+            remove_pending()
+            break_line()
+            signum = _stopped_by[0] if _stopped_by else signal.SIGINT
+            click.echo(f"gananim: stopped by {signal.Signals(signum).name}; no partly written file was left", err=True)
+            sys.exit(128 + signum)
+        finally:  # called in-process (click's CliRunner, a notebook): leave the caller's settings as they were
+            for signum, handler in before.items():
+                signal.signal(signum, handler)
+            warnings.showwarning = shown_before
+            warnings.filters[:] = filters_before
 
 
 def _check_video(video: str) -> None:
@@ -43,30 +146,34 @@ def _check_video(video: str) -> None:
 
 
 def _unique_names(scenarios, files) -> None:
+    from .errors import shown
+
     seen: dict[str, str] = {}
     for sc, f in zip(scenarios, files):
         if sc.name in seen:
-            _fail(f"{f}: two scenarios would render into the same folder {sc.name!r} (also {seen[sc.name]})")
-        seen[sc.name] = str(f)
+            _fail(f"{shown(f)}: two scenarios would render into the same folder {sc.name!r} (also {seen[sc.name]})")
+        seen[sc.name] = shown(f)
 
 
 def _training_errors(fn):
-    """Report a game that cannot be played (it diverged) as one line with exit status 2."""
+    """Report a game that cannot be played (it diverged), and an output that cannot be written,
+    as one line with exit status 2."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from .errors import TrainingError  # not from trainer: that imports torch
+        from .errors import OutputError, TrainingError  # not from trainer: that imports torch
 
+        _configure_warnings(kwargs.get("quiet", False))
         try:
             return fn(*args, **kwargs)
-        except TrainingError as exc:
+        except (TrainingError, OutputError) as exc:
             _fail(str(exc))
 
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gananim")
 def main() -> None:
     """Train GAN games described in YAML scenarios and render how they train."""
@@ -74,10 +181,18 @@ def main() -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True)
-def validate(files: tuple[str, ...]) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Also print what each scenario will cost (estimated).")
+@ALLOW_BIG_OPTION
+def validate(files: tuple[str, ...], verbose: bool, allow_big: bool) -> None:
     """Check scenario FILES; print one line per file, exit 2 on the first bad one."""
-    for sc, f in zip(_load_all(files), files):
-        click.echo(f"{f}: ok ({sc.training.games} games, {sc.training.d_steps} D / {sc.training.g_steps} G steps)")
+    from .errors import shown
+
+    for sc, f in zip(_load_all(files, allow_big), files):
+        click.echo(f"{shown(f)}: ok ({sc.training.games} games, {sc.training.d_steps} D / {sc.training.g_steps} G steps)")
+        if verbose:
+            from .cost import estimate
+
+            click.echo(f"  estimate: {estimate(sc).describe()}")
 
 
 @main.command()
@@ -86,14 +201,17 @@ def validate(files: tuple[str, ...]) -> None:
               help="Folder that receives one sub-folder per scenario (the file's stem).")
 @VIDEO_OPTION
 @click.option("--force", is_flag=True, help="Retrain and re-render even when the cached run and figures are current.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars, no warnings.")
+@ALLOW_BIG_OPTION
 @_training_errors
-def render(files: tuple[str, ...], out: str, video: str, force: bool, quiet: bool) -> None:
+def render(files: tuple[str, ...], out: str, video: str, force: bool, quiet: bool, allow_big: bool) -> None:
     """Train and render scenario FILES into OUT/<file stem>/."""
     from .build import build
 
-    _unique_names(_load_all(files), files)  # every file is checked before anything is trained or written
+    scenarios = _load_all(files, allow_big)  # every file is checked before anything is trained or written
+    _unique_names(scenarios, files)
     _check_video(video)
+    _check_outputs(out, scenarios, video)
     for f in files:
         built = build(f, out, force=force, video=video, quiet=quiet)
         if not quiet:
@@ -104,7 +222,8 @@ def render(files: tuple[str, ...], out: str, video: str, force: bool, quiet: boo
 def _build_one(args: tuple) -> "object":
     from .build import build
 
-    path, out, force, video = args
+    path, out, force, video, quiet = args
+    _configure_warnings(quiet)
     return build(path, out, force=force, video=video, quiet=True)
 
 
@@ -128,6 +247,16 @@ def _one_thread() -> None:
     for variable in THREAD_VARIABLES:
         os.environ.setdefault(variable, "1")  # the user's own setting wins
     atexit.register(_exit_now)
+    signal.signal(signal.SIGTERM, _stop_worker)  # the gallery stops its workers with SIGTERM
+    signal.signal(signal.SIGINT, _stop_worker)  # Ctrl-C reaches the whole process group
+
+
+def _stop_worker(signum, frame) -> None:
+    """A worker told to stop removes the temporary files it is writing and exits at once."""
+    from .fileio import remove_pending
+
+    remove_pending()
+    os._exit(128 + signum)
 
 
 def _exit_now() -> None:
@@ -146,14 +275,16 @@ def _start_workers(jobs: int) -> ProcessPoolExecutor:
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """A scenario file was refused before any build started: the workers, still importing,
-    are stopped rather than waited for (they have written nothing)."""
-    stop = getattr(pool, "terminate_workers", None)  # Python 3.14+
-    if stop is not None:
-        stop()
-        return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):  # before shutdown forgets them
+    """Stop the workers now (SIGTERM: each removes its temporary files and exits) and wait for
+    them: a scenario file was refused before any build started, or the gallery was interrupted."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # before shutdown forgets them
+    for process in processes:
         process.terminate()
+    for process in processes:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+            process.join()
     pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -164,27 +295,29 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
               help="Scenarios rendered in parallel (processes).")
 @VIDEO_OPTION
 @click.option("--force", is_flag=True, help="Retrain and re-render every scenario.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, no warnings.")
+@ALLOW_BIG_OPTION
 @_training_errors
-def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet: bool) -> None:
+def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet: bool, allow_big: bool) -> None:
     """Render every scenario under DIRECTORY into OUT/ with OUT/index.html and OUT/gallery.md."""
-    from .gallery import write_pages
+    from .gallery import PAGES, scenario_files, write_pages
     from .progress import Bar
 
     start = time.perf_counter()
-    files = sorted(Path(directory).rglob("*.yaml"), key=lambda p: (p.name, str(p)))
+    files = scenario_files(directory)
     if not files:
         _fail(f"{directory}: no scenario files (*.yaml) found")
     workers = min(jobs, len(files))
     pool = _start_workers(workers) if workers > 1 else None
     building = False
     try:
-        scenarios = _load_all(files)
+        scenarios = _load_all(files, allow_big)
         _unique_names(scenarios, files)
         _check_video(video)
+        _check_outputs(out, scenarios, video, PAGES)
         bar = Bar("gallery", "scenarios", enabled=not quiet)
         bar(0, len(files))
-        tasks = [(str(f), out, force, video) for f in files]
+        tasks = [(str(f), out, force, video, quiet) for f in files]
         built = []
         if pool is None:
             for task in tasks:
@@ -199,9 +332,9 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
             for future in as_completed(futures):
                 built.append(future.result())
                 bar(len(built), len(files))
-    except BaseException:
-        if pool is not None and not building:
-            _stop_workers(pool)
+    except BaseException as exc:
+        if pool is not None and (not building or isinstance(exc, KeyboardInterrupt)):
+            _stop_workers(pool)  # refused before any build, or interrupted (SIGINT, SIGTERM)
         elif pool is not None:  # a build failed: start no other, let running ones finish their files
             pool.shutdown(cancel_futures=True)
         raise
@@ -223,25 +356,32 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
 @VIDEO_OPTION
 @click.option("--fps", default=8, show_default=True, type=click.IntRange(1, 50))
 @click.option("--force", is_flag=True, help="Retrain even when cached runs are current.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars, no warnings.")
+@ALLOW_BIG_OPTION
 @_training_errors
-def compare(files: tuple[str, ...], out: str, video: str, fps: int, force: bool, quiet: bool) -> None:
+def compare(files: tuple[str, ...], out: str, video: str, fps: int, force: bool, quiet: bool,
+            allow_big: bool) -> None:
     """Render scenario FILES side by side in one animation, frames aligned by game: OUT/compare.gif."""
     from .build import obtain_run
+    from .errors import shown
+    from .fileio import remove_stale_temps
     from .progress import Bar
     from .renderer.compare import render_compare
 
-    scenarios = _load_all(files)
+    scenarios = _load_all(files, allow_big)
     if len(scenarios) < 2:
         _fail("compare needs at least two scenario files")
     for f, sc in zip(files, scenarios):
         if sc.seeds is not None:
-            _fail(f"{f}: seeds: compare takes one-seed scenarios (a sweep's own render shows its seeds side by side)")
+            _fail(f"{shown(f)}: seeds: compare takes one-seed scenarios (a sweep's own render shows its seeds side by side)")
     _unique_names(scenarios, files)
     _check_video(video)
+    _check_outputs(out, scenarios, video, ("compare.gif", "compare.mp4"), files=["run.npz"])
+    remove_stale_temps(out)
     runs = []
     for sc in scenarios:
         folder = Path(out) / sc.name
+        remove_stale_temps(folder)
         run, trained = obtain_run(sc, folder, force, quiet)
         if trained:
             run.save(folder / "run.npz")

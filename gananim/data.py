@@ -15,9 +15,23 @@ from typing import Annotated, Callable, ClassVar, Literal, Optional, Sequence
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationInfo, field_validator
 
 Int = Annotated[int, Strict()]  # YAML's `true` is not 1, and 2.5 is not 2
+MAX_REAL = 1e6  # every real number of a scenario is 0 or between MIN_REAL and MAX_REAL in size
+MIN_REAL = 1e-9
+
+
+def _in_range(x: float) -> float:
+    if abs(x) > MAX_REAL:
+        raise ValueError(f"must be between -{MAX_REAL:g} and {MAX_REAL:g} (got {x:g})")
+    if 0 < abs(x) < MIN_REAL:
+        raise ValueError(f"must be 0 or at least {MIN_REAL:g} in size (got {x:g})")
+    return x
+
+
+# a number, not text: `lr: '0.1'` is refused like `games: '5'`; an integer is taken as a float
+Real = Annotated[float, Strict(), AfterValidator(_in_range)]
 
 
 def per_seed(gens: Sequence[torch.Generator], draw: Callable[[torch.Generator], torch.Tensor]) -> torch.Tensor:
@@ -48,9 +62,9 @@ class Gaussian(_Spec):
     """N(mean, std^2) on the real line."""
 
     kind: Literal["gaussian"] = "gaussian"
-    mean: float = 0.0
-    std: float = Field(1.0, gt=0.0)
-    samples: Optional[Int] = Field(None, ge=2, description="one fixed finite training set")
+    mean: Real = 0.0
+    std: Real = Field(1.0, gt=0.0)
+    samples: Optional[Int] = Field(None, ge=2, le=1_000_000, description="one fixed finite training set")
 
     dim: ClassVar[int] = 1
 
@@ -71,7 +85,7 @@ class _Mixture2D(_Spec):
     """Isotropic Gaussian modes in the plane; subclasses define the means, weights and std."""
 
     dim: ClassVar[int] = 2
-    samples: Optional[Int] = Field(None, ge=1, description="one fixed finite training set")
+    samples: Optional[Int] = Field(None, ge=1, le=1_000_000, description="one fixed finite training set")
 
     def modes(self) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
@@ -106,9 +120,9 @@ class Ring(_Mixture2D):
     """k Gaussians of one std, evenly spaced on a circle of the given radius."""
 
     kind: Literal["ring"] = "ring"
-    k: Int = Field(8, ge=1)
-    radius: float = Field(2.0, gt=0.0)
-    std: float = Field(0.02, gt=0.0)
+    k: Int = Field(8, ge=1, le=1000)
+    radius: Real = Field(2.0, gt=0.0)
+    std: Real = Field(0.02, gt=0.0)
 
     def modes(self) -> tuple[np.ndarray, np.ndarray]:
         angle = 2 * np.pi * np.arange(self.k) / self.k
@@ -119,9 +133,9 @@ class Grid(_Mixture2D):
     """k x k Gaussians of one std on a square grid centred at 0 with the given spacing."""
 
     kind: Literal["grid"] = "grid"
-    k: Int = Field(5, ge=1)
-    spacing: float = Field(1.0, gt=0.0)
-    std: float = Field(0.05, gt=0.0)
+    k: Int = Field(5, ge=1, le=32)
+    spacing: Real = Field(1.0, gt=0.0)
+    std: Real = Field(0.05, gt=0.0)
 
     def modes(self) -> tuple[np.ndarray, np.ndarray]:
         axis = (np.arange(self.k) - (self.k - 1) / 2) * self.spacing
@@ -130,9 +144,9 @@ class Grid(_Mixture2D):
 
 
 class Component(_Spec):
-    mean: tuple[float, float]
-    cov: tuple[tuple[float, float], tuple[float, float]] = ((0.01, 0.0), (0.0, 0.01))
-    weight: float = Field(1.0, gt=0.0)
+    mean: tuple[Real, Real]
+    cov: tuple[tuple[Real, Real], tuple[Real, Real]] = ((0.01, 0.0), (0.0, 0.01))
+    weight: Real = Field(1.0, gt=0.0)
 
     @field_validator("cov")
     @classmethod
@@ -148,7 +162,8 @@ class Mixture(_Mixture2D):
 
     kind: Literal["mixture"] = "mixture"
     components: list[Component] = Field(
-        default_factory=lambda: [Component(mean=(-1.0, 0.0)), Component(mean=(1.0, 0.0))], min_length=1)
+        default_factory=lambda: [Component(mean=(-1.0, 0.0)), Component(mean=(1.0, 0.0))], min_length=1,
+        max_length=1000)
 
     def modes(self) -> tuple[np.ndarray, np.ndarray]:
         means = np.array([c.mean for c in self.components], dtype=float)
@@ -171,12 +186,12 @@ class Sine(_Spec):
     """x ~ U(x_low, x_high), y = amplitude sin(frequency x) + N(0, noise_width^2)."""
 
     kind: Literal["sine"] = "sine"
-    x_low: float = -3.0
-    x_high: float = Field(3.0, validate_default=True)
-    amplitude: float = 1.0
-    frequency: float = 1.0
-    noise_width: float = Field(0.1, ge=0.0)
-    samples: Optional[Int] = Field(None, ge=1, description="one fixed finite training set")
+    x_low: Real = -3.0
+    x_high: Real = Field(3.0, validate_default=True)
+    amplitude: Real = 1.0
+    frequency: Real = 1.0
+    noise_width: Real = Field(0.1, ge=0.0)
+    samples: Optional[Int] = Field(None, ge=1, le=1_000_000, description="one fixed finite training set")
 
     dim: ClassVar[int] = 2
 
@@ -198,9 +213,9 @@ class UniformNoise(_Spec):
     """z ~ U(low, high)^dim."""
 
     kind: Literal["uniform"] = "uniform"
-    low: float = 0.0
-    high: float = Field(1.0, validate_default=True)
-    dim: Int = Field(1, ge=1)
+    low: Real = 0.0
+    high: Real = Field(1.0, validate_default=True)
+    dim: Int = Field(1, ge=1, le=1024)
 
     _high_above_low = field_validator("high")(_above("low", 0.0))
 
@@ -223,9 +238,9 @@ class NormalNoise(_Spec):
     """z ~ N(mean, std^2 I) in dim dimensions."""
 
     kind: Literal["normal"] = "normal"
-    mean: float = 0.0
-    std: float = Field(1.0, gt=0.0)
-    dim: Int = Field(1, ge=1)
+    mean: Real = 0.0
+    std: Real = Field(1.0, gt=0.0)
+    dim: Int = Field(1, ge=1, le=1024)
 
     def standard(self, n: int, gen: torch.Generator) -> torch.Tensor:
         """The draws before shift and scale: N(0, I)."""

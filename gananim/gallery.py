@@ -5,9 +5,42 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
+from urllib.parse import quote
 
-from .fileio import atomic_open
+from .fileio import atomic_open, remove_stale_temps
+
+PAGES = ("index.html", "gallery.md")
+# a rendered folder holds a copy of its scenario (scenario.yaml) beside these records: a gallery
+# over a folder that contains its own output (`gananim gallery . --out gallery`) skips them
+RECORDS = (".render-key", ".gananim-files")
+
+
+def scenario_files(directory: str | Path) -> list[Path]:
+    """The scenario files under `directory`, in page order (by file name): not in hidden folders
+    (.venv, .git) and not the copies inside rendered folders."""
+    root = Path(directory)
+    files = [p for p in root.rglob("*.yaml")
+             if not any(part.startswith(".") for part in p.relative_to(root).parts[:-1])
+             and not any((p.parent / record).exists() for record in RECORDS)]
+    return sorted(files, key=lambda p: (p.name, str(p)))
+
+
+def href(*parts: str) -> str:
+    """A relative link to a file in the gallery: ./ then each part URL-encoded, so that a folder
+    named like 'javascript:...' or 'a#b?c' is a path on the page and nothing else."""
+    return "./" + "/".join(quote(p, safe="") for p in parts)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])|^([#+-])", re.M)
+
+
+def md_text(text: str) -> str:
+    """Text from a scenario as Markdown shows it, never as markup: HTML escaped, and the
+    characters that make links, emphasis, code, tables and headings escaped with a backslash."""
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), html.escape(text, quote=False))
+
 
 CSS = """
 body{font:16px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;background:#f6f6f4;color:#1a1a1a}
@@ -73,15 +106,17 @@ def headline_rows(s: dict) -> list[tuple[str, str]]:
 
 
 def snippets(name: str, title: str, animation: str) -> dict[str, str]:
-    """Copy-paste embeds of a card's animation, paths relative to the gallery folder."""
-    src = f"{name}/{animation}"
+    """Copy-paste embeds of a card's animation, paths relative to the gallery folder (URL-encoded;
+    the title escaped for each language)."""
+    src = href(name, animation)
+    one_line = " ".join(title.split())
     if animation.endswith(".mp4"):
-        return {"Markdown": f"[{title}]({src})",
+        return {"Markdown": f"[{md_text(one_line)}]({src})",
                 "reStructuredText": f".. raw:: html\n\n   <video src=\"{src}\" controls loop muted></video>",
-                "HTML": f'<video src="{src}" controls loop muted aria-label="{html.escape(title)}"></video>'}
-    return {"Markdown": f"![{title}]({src})",
-            "reStructuredText": f".. image:: {src}\n   :alt: {title}",
-            "HTML": f'<img src="{src}" alt="{html.escape(title)}">'}
+                "HTML": f'<video src="{src}" controls loop muted aria-label="{html.escape(one_line)}"></video>'}
+    return {"Markdown": f"![{md_text(one_line)}]({src})",
+            "reStructuredText": f".. image:: {src}\n   :alt: {one_line}",
+            "HTML": f'<img src="{src}" alt="{html.escape(one_line)}">'}
 
 
 def _card(folder: Path, s: dict, description: str) -> str:
@@ -91,15 +126,15 @@ def _card(folder: Path, s: dict, description: str) -> str:
     if main is None:
         anim = ""
     elif main.endswith(".gif"):
-        anim = f'<img src="{e(name)}/{main}" alt="{e(title)}: animation" loading="lazy">'
+        anim = f'<img src="{e(href(name, main))}" alt="{e(title)}: animation" loading="lazy">'
     else:
-        anim = f'<video src="{e(name)}/{main}" controls loop muted aria-label="{e(title)}"></video>'
-    figs = "".join(f'<a href="{e(name)}/{f}"><img src="{e(name)}/{f}" alt="{e(title)}: {f[:-4]}" loading="lazy"></a>'
-                   for f in FIGURES if (folder / f).exists())
+        anim = f'<video src="{e(href(name, main))}" controls loop muted aria-label="{e(title)}"></video>'
+    figs = "".join(f'<a href="{e(href(name, f))}"><img src="{e(href(name, f))}" alt="{e(title)}: {f[:-4]}" '
+                   f'loading="lazy"></a>' for f in FIGURES if (folder / f).exists())
     rows = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in headline_rows(s))
     embeds = "".join(f"<details><summary>embed: {e(kind)}</summary><pre><code>{e(text)}</code></pre></details>"
                      for kind, text in (snippets(name, title, main).items() if main else []))
-    links = " ".join(f'<a href="{e(name)}/{f}">{f}</a>' for f in ("scenario.yaml", "summary.json", *ANIMATIONS)
+    links = " ".join(f'<a href="{e(href(name, f))}">{f}</a>' for f in ("scenario.yaml", "summary.json", *ANIMATIONS)
                      if (folder / f).exists() and f != main)
     return (f'<article id="{e(name)}"><h2>{e(title)}</h2><p class="desc">{e(description.strip())}</p>{anim}'
             f'<table>{rows}</table><div class="figs">{figs}</div><p class="links">{links}</p>{embeds}</article>')
@@ -109,9 +144,10 @@ def write_pages(out: str | Path, names: list[str], descriptions: dict[str, str],
                 title: str = "gananim gallery") -> tuple[Path, Path]:
     """Write OUT/index.html and OUT/gallery.md for the rendered folders `names` (in this order)."""
     out = Path(out)
+    remove_stale_temps(out)
     summaries = {n: json.loads((out / n / "summary.json").read_text()) for n in names}
     e = html.escape
-    nav = "".join(f'<a href="#{e(n)}">{e(summaries[n]["title"])}</a>' for n in names)
+    nav = "".join(f'<a href="#{e(quote(n, safe=""))}">{e(summaries[n]["title"])}</a>' for n in names)
     cards = "".join(_card(out / n, summaries[n], descriptions.get(n, "")) for n in names)
     page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
@@ -121,15 +157,16 @@ def write_pages(out: str | Path, names: list[str], descriptions: dict[str, str],
             f"<nav>{nav}</nav><main>{cards}</main></body></html>\n")
     with atomic_open(out / "index.html", "w") as fh:
         fh.write(page)
-    md = [f"# {title}", ""]
+    md = [f"# {md_text(title)}", ""]
     for n in names:
         s = summaries[n]
         anim = main_animation(out / n)
-        md += [f"## {s['title']}", "", descriptions.get(n, "").strip(), ""]
+        heading = md_text(" ".join(s["title"].split()))
+        md += [f"## {heading}", "", md_text(descriptions.get(n, "").strip()), ""]
         md += [snippets(n, s["title"], anim)["Markdown"], ""] if anim else []
-        md += ["| | |", "| --- | --- |"] + [f"| {k} | {v} |" for k, v in headline_rows(s)] + [""]
-        figs = [f"![{s['title']}: {f[:-4]}]({n}/{f})" for f in FIGURES if (out / n / f).exists()]
-        md += figs + ["", f"[scenario file]({n}/scenario.yaml) · [summary.json]({n}/summary.json)", ""]
+        md += ["| | |", "| --- | --- |"] + [f"| {md_text(k)} | {md_text(v)} |" for k, v in headline_rows(s)] + [""]
+        figs = [f"![{heading}: {f[:-4]}]({href(n, f)})" for f in FIGURES if (out / n / f).exists()]
+        md += figs + ["", f"[scenario file]({href(n, 'scenario.yaml')}) · [summary.json]({href(n, 'summary.json')})", ""]
     with atomic_open(out / "gallery.md", "w") as fh:
         fh.write("\n".join(md))
     return out / "index.html", out / "gallery.md"

@@ -23,7 +23,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch.nn.functional import logsigmoid, relu
 
-from .data import per_seed
+from .data import Real, per_seed
 
 Tensor = torch.Tensor
 LOG4 = 2 * math.log(2)
@@ -222,7 +222,7 @@ class WeightClip(_Regularizer):
     """WGAN's weight clipping: every parameter of D is clamped to [-clip, clip] after each step."""
 
     kind: Literal["weight_clip"] = "weight_clip"
-    clip: float = Field(0.01, gt=0.0)
+    clip: Real = Field(0.01, gt=0.0)
     clips: ClassVar[bool] = True
     penalises: ClassVar[bool] = False
 
@@ -240,7 +240,7 @@ class GradientPenalty(_Regularizer):
     a ~ U(0, 1) per sample: the critic is pushed to be 1-Lipschitz between real and fake."""
 
     kind: Literal["gradient_penalty"] = "gradient_penalty"
-    weight: float = Field(10.0, ge=0.0)
+    weight: Real = Field(10.0, ge=0.0)
 
     def points(self, real, fake, gens):
         # U(0, 1) per row, from the stream of the row's seed; (B, 1) or (S, B, 1) like real
@@ -259,7 +259,7 @@ class R1(_Regularizer):
     """R1 (Mescheder et al. 2018): gamma/2 * E |grad_x D(x)|^2 at real data (D's raw output)."""
 
     kind: Literal["r1"] = "r1"
-    gamma: float = Field(10.0, ge=0.0)
+    gamma: Real = Field(10.0, ge=0.0)
 
     def points(self, real, fake, gens):
         return real

@@ -12,6 +12,8 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, Strict
 from torch import nn
 
+from .data import Real
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
     "relu": nn.ReLU,
@@ -25,7 +27,7 @@ class _Player(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     init: Literal["default", "normal"] = "default"
-    init_std: float = Field(0.02, gt=0.0)
+    init_std: Real = Field(0.02, gt=0.0)
 
     def _layers(self, d_in: int, d_out: int) -> nn.Module:
         raise NotImplementedError
@@ -58,7 +60,7 @@ class Linear(_Player):
 
     kind: Literal["linear"] = "linear"
     init: Literal["default", "normal"] = "normal"
-    init_std: float = Field(0.1, gt=0.0)
+    init_std: Real = Field(0.1, gt=0.0)
 
     def widths(self, d_in: int, d_out: int) -> list[int]:
         return [d_in, d_out]
@@ -71,7 +73,8 @@ class MLP(_Player):
     """Fully connected network: hidden layers with one activation, then a linear output."""
 
     kind: Literal["mlp"] = "mlp"
-    hidden: list[Annotated[int, Strict(), Field(ge=1)]] = Field(default_factory=lambda: [32, 32], min_length=1)
+    hidden: list[Annotated[int, Strict(), Field(ge=1, le=65_536)]] = Field(
+        default_factory=lambda: [32, 32], min_length=1, max_length=16)
     activation: Literal[tuple(ACTIVATIONS)] = "tanh"  # type: ignore[valid-type]
 
     def widths(self, d_in: int, d_out: int) -> list[int]:

@@ -6,6 +6,17 @@ import time
 from typing import Optional, TextIO
 
 
+OPEN: list["Bar"] = []  # a bar whose line is not finished (a warning printed now starts a new line)
+
+
+def break_line() -> None:
+    """End an unfinished progress line, so that the next message starts on a line of its own."""
+    while OPEN:
+        bar = OPEN.pop()
+        bar.stream.write("\n")
+        bar.stream.flush()
+
+
 class Bar:
     """``bar(done, total)`` redraws one line at most 10 times a second; ``close()`` ends it."""
 
@@ -29,8 +40,11 @@ class Bar:
                           f"{done}/{total} {self.unit} {now - self.start:5.1f}s")
         self.stream.flush()
         self.shown = True
+        if self not in OPEN:
+            OPEN.append(self)
 
     def close(self) -> None:
-        if self.enabled and self.shown:
+        if self in OPEN:
+            OPEN.remove(self)
             self.stream.write("\n")
             self.stream.flush()

@@ -10,15 +10,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, Strict, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from . import __version__
-from .data import DISTRIBUTIONS, NOISES, Int
+from .data import DISTRIBUTIONS, NOISES, Int, Real
+from .errors import excerpt, one_line, shown
 from .hessian import MAX_EXACT_PARAMS
 from .losses import LOSSES, REGULARIZERS
 from .models import PLAYERS
@@ -31,6 +33,8 @@ OUTPUTS = ("animation", "summary", "hessian", *SWEEP_OUTPUTS)
 # products chained by hand, Lanczos without restarts): cached runs of an older revision are
 # trained again
 TRAIN_REVISION = 4
+MAX_TITLE = 200  # characters: a frame title and a card heading
+MAX_DESCRIPTION = 5000  # characters: a gallery caption
 
 
 class ScenarioError(ValueError):
@@ -47,9 +51,9 @@ class _Block(BaseModel):
 
 class OptimizerSettings(_Block):
     kind: Literal[OPTIMIZERS] = "sgd"  # type: ignore[valid-type]
-    lr: float = Field(0.1, gt=0.0)
-    momentum: float = Field(0.0, ge=0.0, lt=1.0)  # sgd, rmsprop
-    betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.9, 0.999)  # adam
+    lr: Real = Field(0.1, gt=0.0)
+    momentum: Real = Field(0.0, ge=0.0, lt=1.0)  # sgd, rmsprop
+    betas: tuple[Annotated[Real, Field(ge=0, lt=1)], Annotated[Real, Field(ge=0, lt=1)]] = (0.9, 0.999)  # adam
 
 
 class Optimizer(OptimizerSettings):
@@ -69,7 +73,7 @@ class InstanceNoise(_Block):
     """Gaussian noise N(0, std^2) added to D's real and fake inputs (Sønderby et al. 2017;
     Arjovsky & Bottou 2017)."""
 
-    std: float = Field(0.0, ge=0.0)
+    std: Real = Field(0.0, ge=0.0)
     anneal: Literal["none", "linear"] = "none"  # linear: from std in the first game to 0 in the last
     # per_game: one noise vector per game, added to both the real and the fake batch at every
     # step of that game (the 2017 tutorial's noisy GAN); per_step: fresh, independent draws.
@@ -81,37 +85,45 @@ class InstanceNoise(_Block):
 
 
 class Training(_Block):
-    games: Int = Field(500, ge=1)
-    d_steps: Int = Field(1, ge=1)
-    g_steps: Int = Field(1, ge=1)
-    batch_size: Int = Field(10, ge=1)
+    games: Int = Field(500, ge=1, le=1_000_000)
+    d_steps: Int = Field(1, ge=1, le=10_000)
+    g_steps: Int = Field(1, ge=1, le=10_000)
+    batch_size: Int = Field(10, ge=1, le=100_000)
     # alternating: D's steps, then G's steps against the updated D; simultaneous: both
     # gradients at the same point, then both players step (needs d_steps == g_steps)
     update: Literal["alternating", "simultaneous"] = "alternating"
 
 
 class Record(_Block):
-    every: Int = Field(10, ge=1)  # one snapshot (= one animation frame) every N games
-    hessian: bool = False  # eigenvalues of the Hessian of V (and of each player's block)
+    every: Int = Field(10, ge=1, le=1_000_000)  # one snapshot (= one animation frame) every N games
+    hessian: Annotated[bool, Strict()] = False  # eigenvalues of the Hessian of V (and of each player's block)
     # games between Hessian spectra; default: every game for the exact path (up to 400
     # parameters), every snapshot for the Lanczos path
-    hessian_every: Optional[Int] = Field(None, ge=1)
+    hessian_every: Optional[Int] = Field(None, ge=1, le=1_000_000)
     hessian_k: Int = Field(3, ge=1, le=50)  # Lanczos: this many eigenvalues at each end
     mapping_samples: Optional[Int] = Field(None, ge=1, le=5000)  # fixed noise draws followed through G (10 in 1D, 512 in 2D)
-    density_samples: Int = Field(4000, ge=10)  # G draws per snapshot for its density
-    grid: Int = Field(400, ge=10)  # points of the x grid D is evaluated on
+    density_samples: Int = Field(4000, ge=10, le=1_000_000)  # G draws per snapshot for its density
+    grid: Int = Field(400, ge=10, le=10_000)  # points of the x grid D is evaluated on
 
 
 class Render(_Block):
-    outputs: Optional[list[Literal[OUTPUTS]]] = None  # type: ignore[valid-type]
+    outputs: Optional[list[Literal[OUTPUTS]]] = Field(None, min_length=1)  # type: ignore[valid-type]
     fps: Int = Field(8, ge=1, le=50)
     formats: list[Literal["png", "pdf", "svg"]] = Field(default_factory=lambda: ["png"], min_length=1)  # static figures
     dpi: Int = Field(100, ge=50, le=300)
 
+    @model_validator(mode="after")
+    def _no_repeats(self) -> "Render":
+        for key in ("outputs", "formats"):
+            values = getattr(self, key) or []
+            if len(set(values)) != len(values):
+                raise _KeyError(f"render.{key}", "must not name a value twice", values)
+        return self
+
 
 class Scenario(_Block):
-    title: Optional[str] = None
-    description: str = ""
+    title: Optional[str] = Field(None, max_length=MAX_TITLE)
+    description: str = Field("", max_length=MAX_DESCRIPTION)
     seed: Optional[Int] = Field(None, ge=0, le=2**62)  # not given: 0 (a sweep: none, its seeds instead)
     # a seed sweep: the same game once per seed, all trained together (small multiples and
     # the spread across seeds are rendered); replaces `seed`
@@ -127,6 +139,17 @@ class Scenario(_Block):
     training: Training = Field(default_factory=Training)
     record: Record = Field(default_factory=Record)
     render: Render = Field(default_factory=Render)
+
+    @field_validator("title", "description")
+    @classmethod
+    def _printable(cls, text: Optional[str], info: ValidationInfo) -> Optional[str]:
+        allowed = "" if info.field_name == "title" else "\n\t"
+        bad = next((c for c in text or "" if not (c.isprintable() or c in allowed or unicodedata.category(c) == "Zs")),
+                   None)
+        if bad is not None:
+            raise ValueError(f"must be printable text{' on one line' if not allowed else ''} "
+                             f"(got the control character {bad!r})")
+        return text
 
     @model_validator(mode="after")
     def _consistent(self) -> "Scenario":
@@ -187,7 +210,7 @@ class _KeyError(ValueError):
     """A cross-field problem that names its own key."""
 
     def __init__(self, key: str, msg: str, got: Any):
-        super().__init__(f"{key}: {msg} (got {got!r})")
+        super().__init__(f"{key}: {msg} (got {excerpt(got)})")
 
 
 def _dotted(loc: tuple, raw: Any) -> str:
@@ -208,35 +231,41 @@ def _dotted(loc: tuple, raw: Any) -> str:
 
 def _describe(err: dict, raw: Any) -> str:
     key, kind, got = _dotted(err["loc"], raw), err["type"], err.get("input")
+    if kind in ("int_type", "float_type") and isinstance(got, str):
+        return f"{key}: must be a number, not text (got {excerpt(got)})"
+    if kind == "bool_type":
+        return f"{key}: must be true or false (got {excerpt(got)})"
     if kind == "extra_forbidden":
         return f"{key}: unknown key"
     if kind == "missing" and not isinstance(err["loc"][-1], int):
         return f"{key}: required key is missing"
     if kind == "union_tag_invalid":
         allowed = err["ctx"]["expected_tags"]
-        return f"{key}.kind: must be one of {allowed} (got {err['ctx']['tag']!r})"
+        return f"{key}.kind: must be one of {allowed} (got {excerpt(err['ctx']['tag'])})"
     if kind == "union_tag_not_found":
         return f"{key}.kind: required key is missing"
     if kind == "value_error":
         cause = err.get("ctx", {}).get("error")
         return str(cause) if isinstance(cause, _KeyError) else f"{key}: {cause}"
     if kind == "too_short":
-        return f"{key}: must have at least {err['ctx']['min_length']} item(s) (got {got!r})"
+        return f"{key}: must have at least {err['ctx']['min_length']} item(s) (got {excerpt(got)})"
+    if kind == "string_too_long":
+        return f"{key}: must have at most {err['ctx']['max_length']} characters (got {len(got)})"
     if kind == "too_long":
         return f"{key}: must have at most {err['ctx']['max_length']} item(s) (got {len(got)} items)"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"{key}: must be a mapping of keys (got {got!r})"
+        return f"{key}: must be a mapping of keys (got {excerpt(got)})"
     if kind in ("tuple_type", "list_type") and not isinstance(err["loc"][-1], int):
-        return f"{key}: must be a list (got {got!r})"
+        return f"{key}: must be a list (got {excerpt(got)})"
     if kind in ("tuple_type", "list_type") or (kind == "missing" and isinstance(err["loc"][-1], int)):
-        return f"{key.rsplit('[', 1)[0]}: must be a list of the right length (got {_value_at(raw, err['loc'][:-1])!r})"
+        return f"{key.rsplit('[', 1)[0]}: must be a list of the right length (got {excerpt(_value_at(raw, err['loc'][:-1]))})"
     msg = err["msg"]
     if kind == "literal_error":
         msg = "must be " + msg.removeprefix("Input should be ")
     else:
         msg = re.sub(r" or instance of \w+", "", msg.replace("Input should be", "must be"))
         msg = msg.replace("a valid dictionary", "a mapping of keys")
-    return f"{key}: {msg} (got {got!r})"
+    return f"{key}: {msg} (got {excerpt(got)})"
 
 
 def _value_at(raw: Any, loc: tuple) -> Any:
@@ -248,48 +277,66 @@ def _value_at(raw: Any, loc: tuple) -> Any:
     return raw
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """safe_load, but a key given twice in one mapping is an error, not 'the last one wins'."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep)
-
-
 def parse_scenario(raw: Any, source: str = "<scenario>", name: str = "scenario") -> Scenario:
     """Validate a mapping (already parsed YAML) into a Scenario, or raise ScenarioError."""
     if not isinstance(raw, dict):
         raise ScenarioError(f"{source}: expected a mapping of keys at the top level (got {type(raw).__name__})")
     bad = [k for k in raw if not isinstance(k, str)]
     if bad:
-        raise ScenarioError(f"{source}: {bad[0]!r}: keys must be names (text)")
+        raise ScenarioError(one_line(f"{source}: {excerpt(bad[0])}: keys must be names (text)"))
+    check_name(name, source)
     try:
         sc = Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"{source}: {_describe(exc.errors()[0], raw)}") from None
+        raise ScenarioError(one_line(f"{source}: {_describe(exc.errors()[0], raw)}")) from None
     object.__setattr__(sc, "_name", name)
     return sc
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate one scenario file; raise ScenarioError with a one-line message."""
-    path = Path(path)
+RESERVED_NAMES = ("index.html", "gallery.md")  # the gallery's own pages beside the folders
+
+
+def check_name(name: str, source: str = "<scenario>") -> None:
+    """A scenario's name (its file's stem) names its output folder inside --out: it must be one
+    plain folder name. `...yaml` (stem '..') would write into the parent of --out and `..yaml`
+    (stem '.') into --out itself."""
+    if (not name or name.startswith(".") or not name.isprintable() or any(c in name for c in "/\\")
+            or name in RESERVED_NAMES or len(name) > 120):
+        raise ScenarioError(one_line(
+            f"{source}: the output folder would be {excerpt(name)} (the file's name without .yaml): it must be a "
+            "plain name of at most 120 characters, not starting with '.', without '/', '\\' or control "
+            f"characters, and not {' or '.join(RESERVED_NAMES)}; rename the file"))
+
+
+def parse_text(text: str, source: str = "<scenario>", name: str = "scenario") -> Scenario:
+    """Parse YAML text (the YAML 1.2 core schema, see yamlload) into a Scenario, or raise
+    ScenarioError with one line."""
+    import yaml
+
+    from .yamlload import load_text
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})") from None
-    try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+        raw = load_text(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"{path}: {where}invalid YAML: {problem}") from None
-    return parse_scenario(raw, str(path), path.stem)
+        problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["unreadable"])[0]
+        raise ScenarioError(one_line(f"{source}: {where}invalid YAML: {problem}")) from None
+    return parse_scenario(raw, source, name)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate one scenario file; raise ScenarioError with a one-line message."""
+    from .yamlload import read_bounded
+
+    path = Path(path)
+    source = shown(path)
+    try:
+        text = read_bounded(path)
+    except FileNotFoundError:
+        raise ScenarioError(f"{source}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{source}: cannot read: not UTF-8 text (byte {exc.start})") from None
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(one_line(f"{source}: cannot read ({exc.__class__.__name__}: {exc})")) from None
+    return parse_text(text, source, path.stem)

@@ -90,6 +90,9 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
         Gs.append(sc.generator.build(noise.dim, data.dim, gen))
         Ds.append(sc.discriminator.build(data.dim, 1, gen))
     G, D = Stack(Gs), Stack(Ds)
+    limit = parameter_limit(sc)
+    if not (_bounded(D, limit) and _bounded(G, limit)):
+        raise TrainingError(_diverged(sc, -1, None, D, G, limit))
     step_d = _stepper(D, sc.optimizer.for_player("discriminator"))
     step_g = _stepper(G, sc.optimizer.for_player("generator"))
     probes = [PROBES[data.dim](sc, real_set, seed=seed + 1_000_003) for real_set, seed in zip(real_sets, seeds)]
@@ -194,12 +197,8 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
             v = loss.value(D(noisy(x, eps_r)), D(noisy(G(z), eps_f)))
             # gradient norms of each player's last step in the game
             hist[:, :, game] = torch.stack([v, d_loss(), g_loss(), _norms(grads_d), _norms(grads_g)]).numpy()
-        if not np.isfinite(hist[:, :, game]).all():
-            k = int(np.nonzero(~np.isfinite(hist[:, :, game]).all(axis=0))[0][0])
-            o, dl, gl = hist[:3, k, game]
-            who = f" with seed {seeds[k]}" if S > 1 else ""
-            raise TrainingError(f"training diverged at game {game + 1}{who} (objective {o:.3g}, D loss {dl:.3g}, "
-                                f"G loss {gl:.3g}); try a smaller optimizer.lr")
+        if not (np.isfinite(hist[:, :, game]).all() and _bounded(D, limit) and _bounded(G, limit)):
+            raise TrainingError(_diverged(sc, game, hist[:, :, game], D, G, limit))
         if rec.hessian and ((game + 1) % rec.hessian_every == 0 or game == 0 or game + 1 == n):
             points += [(k, game + 1, torch.cat([D.flat(k), G.flat(k)]), x[k], z[k], eps_r[k], eps_f[k])
                        for k in range(S)]
@@ -228,6 +227,57 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
     if S == 1:
         return Run(runs[0], meta)
     return Run({key: np.stack([arrays[key] for arrays in runs]) for key in runs[0]}, meta | {"seed": None, "seeds": seeds})
+
+
+def parameter_limit(sc: Scenario) -> float:
+    """The size beyond which a parameter counts as exploded: PARAMETER_LIMIT times the data's
+    scale (a G must reach the data; a trained player's parameters stay far below this)."""
+    scale = max(1.0, float(np.abs(np.asarray(sc.data.view_range(), dtype=float)).max()))
+    return PARAMETER_LIMIT * scale
+
+
+PARAMETER_LIMIT = 1e4
+
+
+def _bounded(player: Stack, limit: float) -> bool:
+    """Every parameter (every seed) finite and at most `limit` in size."""
+    return bool(player.data.abs().max() <= limit)  # NaN compares False
+
+
+def _shown(x: float) -> str:
+    return f"{x:.3g}" if np.isfinite(x) else "not a finite number"
+
+
+def _diverged(sc: Scenario, game: int, row: np.ndarray | None, D: Stack, G: Stack, limit: float) -> str:
+    """One line: where the game diverged, what blew up (finite values only) and the likely cause."""
+    seeds = sc.seed_list()
+    sizes = {who: [float(p.flat(k).abs().max()) if torch.isfinite(p.flat(k)).all() else np.inf
+                   for k in range(len(seeds))] for who, p in (("D", D), ("G", G))}
+    blown = [(who, k) for who in ("D", "G") for k in range(len(seeds)) if not sizes[who][k] <= limit]
+    if row is not None:
+        bad_seed = [k for k in range(len(seeds)) if not np.isfinite(row[:, k]).all()]
+        k = blown[0][1] if blown else bad_seed[0]
+    else:
+        k = blown[0][1]
+    where = "before the first game" if game < 0 else f"at game {game + 1}"
+    who_seed = f" with seed {seeds[k]}" if len(seeds) > 1 else ""
+    what = [f"{who}'s parameters reached {_shown(sizes[who][k])} (limit {limit:.3g})" for who, kk in blown if kk == k]
+    if row is not None:
+        what += [f"{name} is not a finite number" for name, v in zip(("the objective", "D's loss", "G's loss"), row[:3, k])
+                 if not np.isfinite(v)]
+    player = {"D": "discriminator", "G": "generator"}[blown[0][0]] if blown else None
+    scale = limit / PARAMETER_LIMIT
+    if game < 2 and player is not None and getattr(sc, player).init == "normal" and getattr(sc, player).init_std > 1:
+        cause = f"{player}.init_std ({getattr(sc, player).init_std:g}) is large: try a smaller one"
+    elif game < 0:
+        cause = f"the {player}'s initial parameters are too large"
+    elif scale > 1e3:
+        cause = (f"the data reach {scale:.3g}: gradients that large need a much smaller optimizer.lr, or scale "
+                 "the data to values near 1")
+    else:
+        settings = sc.optimizer.for_player(player or "discriminator")
+        cause = f"try a smaller optimizer.lr (the {player or 'discriminator'}'s is {settings.lr:g})"
+    return f"training diverged {where}{who_seed}: {'; '.join(what)}; {cause}"
 
 
 def _meta(sc: Scenario, loss: losses.Loss) -> dict:

@@ -15,6 +15,7 @@ from gananim.gallery import main_animation
 
 from .conftest import tiny
 
+HOSTILE = "javascript:document.title='pwned';0"  # clicked as an unencoded href, this ran in Chromium
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -38,6 +39,9 @@ def gallery(tmp_path_factory):
     write(root / "sc" / "nested", "a_first", tiny(
         title="First game", description="A description with <script>alert('x')</script> in it.",
         training={"games": 6}, render={"formats": ["png", "pdf", "svg"]}))
+    write(root / "sc", HOSTILE, tiny(  # a file name that is a script URL, markup in every text
+        title="</title><script>document.title='pwned'</script>", training={"games": 4},
+        description="<img src=x onerror=\"document.title='pwned'\"> [click](javascript:alert(1)) | *bold* #"))
     first = gananim("gallery", "sc", "--out", "out", "--jobs", "2", cwd=root)
     assert first.returncode == 0, first.stderr
     return root, first
@@ -51,16 +55,22 @@ def test_gallery_writes_a_card_per_scenario_in_file_order(gallery):
     for name in ("a_first", "b_second"):
         for f in ("animation.gif", "summary.png", "hessian.png", "summary.json", "run.npz", "scenario.yaml"):
             assert (out / name / f).exists(), (name, f)
-        assert f'src="{name}/animation.gif"' in page and f'href="{name}/scenario.yaml"' in page
+        assert f'src="./{name}/animation.gif"' in page and f'href="./{name}/scenario.yaml"' in page
     assert "<script>" not in page and "&lt;script&gt;" in page  # scenario text is escaped
     assert "Second &lt;b&gt;game&lt;/b&gt;" in page
-    assert "![First game](a_first/animation.gif)" in page  # the Markdown embed snippet
-    assert ".. image:: a_first/animation.gif" in page and ":alt: First game" in page
+    assert "![First game](./a_first/animation.gif)" in page  # the Markdown embed snippet
+    assert ".. image:: ./a_first/animation.gif" in page and ":alt: First game" in page
     assert "http://" not in page and "https://" not in page  # no CDN, no network
+    encoded = "./javascript%3Adocument.title%3D%27pwned%27%3B0/"  # every path URL-encoded and relative
+    assert f'src="{encoded}animation.gif"' in page and f'href="{encoded}scenario.yaml"' in page
+    assert 'href="javascript' not in page and 'src="javascript' not in page and "<img src=x" not in page
     md = (out / "gallery.md").read_text()
-    assert md.index("## First game") < md.index("## Second <b>game</b>")
+    assert md.index("## First game") < md.index("## Second &lt;b&gt;game&lt;/b&gt;")
+    assert "<script>" not in md and "<img" not in md and "[click](javascript" not in md
+    assert "\\[click\\](javascript:alert(1)) \\| \\*bold\\*" in md  # Markdown's syntax escaped: shown, not run
+    assert f"({encoded}scenario.yaml)" in md
     assert "| final objective |" in md
-    assert "2 trained, 2 rendered" in first.stderr and "2/2 scenarios" in first.stderr
+    assert "3 trained, 3 rendered" in first.stderr and "3/3 scenarios" in first.stderr
 
 
 def test_pdf_and_svg_when_asked(gallery):
@@ -120,7 +130,7 @@ def test_mp4_output(tmp_path):
     frames, _ = imageio_ffmpeg.count_frames_and_secs(str(tmp_path / "out/v/animation.mp4"))
     assert frames == 3 + 15  # 3 snapshots, the last held 1.5 s at 10 fps
     assert (tmp_path / "out/v/animation.gif").exists()
-    assert 'href="v/animation.mp4"' in (tmp_path / "out/index.html").read_text()
+    assert 'href="./v/animation.mp4"' in (tmp_path / "out/index.html").read_text()
 
 
 def test_missing_video_extra_is_one_clear_line(tmp_path, monkeypatch):
@@ -164,6 +174,8 @@ def test_page_in_a_real_browser(gallery, tmp_path):
         page = browser.new_page(viewport={"width": 1300, "height": 1000})
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto((root / "out" / "index.html").as_uri())
         page.wait_for_load_state("load")
         page.evaluate("() => Promise.all([...document.images].map(i => i.loading === 'lazy' ? "
@@ -172,11 +184,21 @@ def test_page_in_a_real_browser(gallery, tmp_path):
         description = page.inner_text("#a_first .desc")
         scripts = page.evaluate("() => document.scripts.length")
         page.screenshot(path=str(root / "out" / "screenshot.png"), full_page=False)
+        protocols = page.evaluate("() => [...document.links].map(a => a.protocol)")
+        title = page.title()
+        hostile = page.locator("article").nth(2)  # the cards are in file-name order: a_first, b_second, javascript...
+        hostile_title = hostile.locator("h2").inner_text()
+        with page.expect_navigation():
+            hostile.locator(".figs a").first.click()  # a link into the folder whose name once ran as a script
+        landed, title_after = page.url, page.title()
         browser.close()
-    assert len(images) == 2 * 3  # animation, summary and Hessian per card
+    assert len(images) == 3 * 3  # animation, summary and Hessian per card
     assert all(complete and width > 0 for _, complete, width in images), images
-    assert errors == []
+    assert errors == [] and dialogs == []
     assert "<script>alert('x')</script>" in description and scripts == 0
+    assert set(protocols) == {"file:"}  # every link is a file of the gallery (the nav's #anchors too)
+    assert title == "gananim gallery" and hostile_title == "</title><script>document.title='pwned'</script>"
+    assert landed.startswith("file://") and landed.endswith("%3B0/summary.png") and "pwned" not in title_after
     assert os.path.getsize(root / "out" / "screenshot.png") > 10_000
     shot = np.asarray(Image.open(root / "out" / "screenshot.png").convert("L"))
     assert shot.std() > 10  # a drawn page, not a blank one
@@ -195,5 +217,7 @@ def test_committed_gallery_is_complete_and_small():
         assert f'id="{name}"' in page, name
     import re
 
+    from urllib.parse import unquote
+
     for target in re.findall(r'(?:href|src)="([^"#]+)"', page):  # no broken links in the committed page
-        assert (root / "gallery" / target).exists(), target
+        assert target.startswith("./") and (root / "gallery" / unquote(target)).exists(), target

@@ -25,7 +25,9 @@ def rendered(tiny_run, tmp_path_factory):
 
 def test_render_writes_every_output(rendered):
     names = sorted(p.name for p in rendered.iterdir())
-    assert names == ["animation.gif", "hessian.png", "run.npz", "summary.json", "summary.png"]
+    assert names == [".gananim-files", "animation.gif", "hessian.png", "run.npz", "summary.json", "summary.png"]
+    # the folder's record: what this render made (a later render removes only those it does not make again)
+    assert json.loads((rendered / ".gananim-files").read_text()) == ["animation.gif", "hessian.png", "summary.png"]
 
 
 def test_gif_has_one_frame_per_snapshot_and_they_change(rendered, tiny_run):

@@ -3,7 +3,8 @@
 OUTPUTS maps a name of ``render.outputs`` to the function that writes it; summary.json and
 run.npz are always written. The animation is a GIF, an MP4 or both (``video``); the static
 figures are PNG plus the PDF/SVG that ``render.formats`` asks for. Every file is written
-atomically.
+atomically, and the folder's record (MANIFEST) lists what gananim wrote there: a later render
+removes only files that an earlier one listed and that it does not make again.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..fileio import atomic_open
+from ..fileio import atomic_open, remove_stale_temps
 from ..metrics import headline, sweep_headline
 from ..run import Run
 from . import style
@@ -66,6 +67,18 @@ ALL_FILES = ({f"{n}.{k}" for n in ANIMATED for k in ("gif", "mp4")}
              | {f"{n}.{fmt}" for n in set(OUTPUTS) - set(ANIMATED) for fmt in ("png", "pdf", "svg")})
 
 
+MANIFEST = ".gananim-files"  # JSON: the names of the files the last render wrote into the folder
+
+
+def written_before(folder: Path) -> set[str]:
+    """The outputs an earlier render listed in the folder's record (only names it can write)."""
+    try:
+        listed = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return set()
+    return {n for n in listed if isinstance(n, str)} & ALL_FILES if isinstance(listed, list) else set()
+
+
 def expected_files(settings: dict, video: str = "gif") -> list[str]:
     """The file names a render with these settings writes (besides run.npz and summary.json)."""
     names = []
@@ -88,6 +101,7 @@ def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video
         check_video()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out)  # left by a render that was killed
     settings = run.scenario["render"]
     summary = headline(run) if run.seeds is None else sweep_headline(run)  # computed first: a run that cannot be summarised writes nothing
     written: dict[str, Path] = {}
@@ -97,14 +111,17 @@ def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video
                 written[path.name] = path
             written[name] = path
     keep = set(expected_files(settings, video))
-    for stale in ALL_FILES - keep:  # outputs of an earlier render that this one does not make
+    for stale in sorted(written_before(out) - keep):  # an earlier render's outputs that this one does not make
         (out / stale).unlink(missing_ok=True)
     with atomic_open(out / "summary.json", "w") as fh:
         json.dump(summary, fh, indent=2, sort_keys=True)
         fh.write("\n")
     written["summary.json"] = out / "summary.json"
-    written["run"] = run.save(out / "run.npz")  # last: its presence means the folder is complete
+    written["run"] = run.save(out / "run.npz")  # its presence means the folder is complete
+    with atomic_open(out / MANIFEST, "w") as fh:
+        json.dump(sorted(keep), fh)
+        fh.write("\n")
     return written
 
 
-__all__ = ["render", "expected_files", "check_video", "OUTPUTS", "VIDEO", "VIDEO_HINT", "VideoUnavailable", "WRITERS"]
+__all__ = ["render", "expected_files", "MANIFEST", "check_video", "OUTPUTS", "VIDEO", "VIDEO_HINT", "VideoUnavailable", "WRITERS"]
