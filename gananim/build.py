@@ -39,7 +39,7 @@ def check_outputs(out: str | Path, scenarios: list[Scenario], video: str, pages:
     OutputError (one line); creates nothing."""
     out = Path(out)
     check_folder(out)
-    check_targets(out, pages)
+    check_targets(out, pages, own=False)  # --out itself may be a link the user made
     for sc in scenarios:
         check_targets(out / sc.name, folder_files(sc, video) if files is None else files)
 

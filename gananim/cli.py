@@ -94,9 +94,8 @@ def _configure_warnings(quiet: bool) -> None:
     import logging
 
     warnings.showwarning = _one_line_warning
-    warnings.simplefilter("ignore" if quiet else "default")
     if quiet:
-        warnings.filterwarnings("ignore")
+        warnings.simplefilter("ignore")
     for name in ("matplotlib", "PIL", "imageio_ffmpeg"):
         logging.getLogger(name).setLevel(logging.CRITICAL if quiet else logging.ERROR)
 
@@ -269,8 +268,14 @@ def _exit_now() -> None:
 
 def _start_workers(jobs: int) -> ProcessPoolExecutor:
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_one_thread)
-    for _ in range(jobs):  # each submission while no worker is idle starts one
-        pool.submit(_warm)
+    # the workers start with Ctrl-C ignored (a child inherits that) until their initializer sets
+    # _stop_worker: a Ctrl-C while they import gives no traceback; the main process stops them
+    ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for _ in range(jobs):  # each submission while no worker is idle starts one
+            pool.submit(_warm)
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     return pool
 
 

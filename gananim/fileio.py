@@ -110,11 +110,12 @@ def check_folder(folder: str | Path, what: str = "--out") -> None:
         raise OutputError(f"{what} {shown(folder)}: cannot write there ({exc.strerror or exc})") from None
 
 
-def check_targets(folder: str | Path, names: Iterable[str]) -> None:
-    """Raise OutputError when `folder` (a scenario's output folder inside --out) is not a real
-    folder, or when one of the files to be written there exists as something other than a file."""
+def check_targets(folder: str | Path, names: Iterable[str], *, own: bool = True) -> None:
+    """Raise OutputError when `folder` (with `own`: a scenario's output folder inside --out,
+    which must be a real folder, not a link) is not a folder, or when one of the files to be
+    written there exists as something other than a file."""
     folder = Path(folder)
-    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+    if (own and folder.is_symlink()) or (folder.exists() and not folder.is_dir()):
         kind = "a link" if folder.is_symlink() else "a file"
         raise OutputError(f"{shown(folder)}: the output folder exists as {kind}; gananim writes only into "
                           "real folders inside --out")

@@ -18,11 +18,12 @@ RECORDS = (".render-key", ".gananim-files")
 
 
 def scenario_files(directory: str | Path) -> list[Path]:
-    """The scenario files under `directory`, in page order (by file name): not in hidden folders
-    (.venv, .git) and not the copies inside rendered folders."""
+    """The scenario files under `directory`, in page order (by file name): plain files, not hidden
+    and not in hidden folders (.venv, .git; as a shell's * would), and not the copies inside
+    rendered folders."""
     root = Path(directory)
     files = [p for p in root.rglob("*.yaml")
-             if not any(part.startswith(".") for part in p.relative_to(root).parts[:-1])
+             if not any(part.startswith(".") for part in p.relative_to(root).parts) and p.is_file()
              and not any((p.parent / record).exists() for record in RECORDS)]
     return sorted(files, key=lambda p: (p.name, str(p)))
 

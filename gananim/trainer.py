@@ -259,13 +259,15 @@ def _diverged(sc: Scenario, game: int, row: np.ndarray | None, D: Stack, G: Stac
         k = blown[0][1] if blown else bad_seed[0]
     else:
         k = blown[0][1]
+    player = {"D": "discriminator", "G": "generator"}[blown[0][0]] if blown else None
     where = "before the first game" if game < 0 else f"at game {game + 1}"
     who_seed = f" with seed {seeds[k]}" if len(seeds) > 1 else ""
     what = [f"{who}'s parameters reached {_shown(sizes[who][k])} (limit {limit:.3g})" for who, kk in blown if kk == k]
     if row is not None:
-        what += [f"{name} is not a finite number" for name, v in zip(("the objective", "D's loss", "G's loss"), row[:3, k])
-                 if not np.isfinite(v)]
-    player = {"D": "discriminator", "G": "generator"}[blown[0][0]] if blown else None
+        names = ("the objective", "D's loss", "G's loss", "D's gradient norm", "G's gradient norm")
+        what += [f"{name} is not a finite number" for name, v in zip(names, row[:, k]) if not np.isfinite(v)]
+        if player is None and not np.isfinite(row[4, k]) and np.isfinite(row[3, k]):
+            player = "generator"
     scale = limit / PARAMETER_LIMIT
     if game < 2 and player is not None and getattr(sc, player).init == "normal" and getattr(sc, player).init_std > 1:
         cause = f"{player}.init_std ({getattr(sc, player).init_std:g}) is large: try a smaller one"

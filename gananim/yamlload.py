@@ -8,8 +8,8 @@ else is text), with these guards, each of which raises ``yaml.YAMLError``:
 
 - a key given twice in one mapping, or a key that is not a scalar;
 - nesting deeper than MAX_DEPTH (20,000 brackets were a RecursionError);
-- a mapping with more than MAX_KEYS keys after ``<<`` merges (merge keys can multiply keys the
-  way aliases multiply values);
+- more than MAX_KEYS keys copied by ``<<`` merges in one document (merge keys copy keys, so
+  they can multiply them the way aliases would multiply values);
 - tags outside the core schema (``!!binary``, ``!!set``, ``!!timestamp``, ``!!python/...``) and
   values that do not fit their tag (``!!int abc``).
 
@@ -55,6 +55,7 @@ class ScenarioLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
         self._flat: set[int] = set()
+        self._merged = 0  # entries copied by `<<` merges in the whole document
 
     def compose_node(self, parent, index):
         self._depth += 1
@@ -80,9 +81,10 @@ class ScenarioLoader(yaml.SafeLoader):
                     if isinstance(sub, MappingNode):
                         self.flatten_mapping(sub)
                         total += len(sub.value)
-                if total > MAX_KEYS:
-                    raise ConstructorError(None, None, f"more than {MAX_KEYS:,} keys in one mapping "
-                                           "(after merging <<)", node.start_mark)
+                        self._merged += len(sub.value)
+                if total > MAX_KEYS or self._merged > MAX_KEYS:
+                    raise ConstructorError(None, None, f"more than {MAX_KEYS:,} keys merged by <<",
+                                           node.start_mark)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ConstructorError(None, None, "keys must be names (text), not lists or mappings",
@@ -139,7 +141,8 @@ def _bool(text: str) -> bool:
 
 
 for _kind, _regex, _first in _CORE:
-    ScenarioLoader.add_implicit_resolver(_TAG + _kind, re.compile(_regex), list(_first))
+    # an empty value (`seed:`) is null: PyYAML looks empty scalars up under the first character ''
+    ScenarioLoader.add_implicit_resolver(_TAG + _kind, re.compile(_regex), list(_first) + [""] * (_kind == "null"))
 for _kind, _parse in (("int", _int), ("float", _float), ("bool", _bool)):
     ScenarioLoader.add_constructor(_TAG + _kind, _scalar({"int": "integer", "float": "number",
                                                           "bool": "true or false"}[_kind], _parse))

@@ -4,6 +4,7 @@ written outside --out or half-written inside it."""
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -77,8 +78,15 @@ def test_a_file_named_dots_cannot_write_outside_its_folder(tmp_path, stem, comma
     args = {"render": ["render", f"sc/{stem}.yaml", "--out", "out"],
             "gallery": ["gallery", "sc", "--out", "out", "-j", "1"],
             "compare": ["compare", "sc/fine.yaml", f"sc/{stem}.yaml", "--out", "out"]}[command]
-    line = one_error_line(in_process(*args, "-q", cwd=base))
-    assert f"the output folder would be '{stem}'" in line and "rename the file" in line
+    res = in_process(*args, "-q", cwd=base)
+    if command == "gallery":  # a hidden file is not a scenario of the folder (as a shell's * would have it)
+        assert res.returncode == 0, res.stderr
+        assert (base / "out" / "fine" / "summary.json").exists()
+        for name in ("fine", "index.html", "gallery.md"):
+            shutil.rmtree(base / "out" / name) if name == "fine" else (base / "out" / name).unlink()
+    else:
+        line = one_error_line(res)
+        assert f"the output folder would be '{stem}'" in line and "rename the file" in line
     for folder in (base, base / "out"):
         for name in BAIT:
             assert (folder / name).read_text() == "the user's own file"
@@ -154,7 +162,10 @@ HOSTILE_YAML = {
     "alias bomb": (BOMB + "data: {kind: gaussian}\n", "l0: unknown key"),
     "alias bomb in description": ("defs:\n  " + BOMB.replace("\n", "\n  ") + "\ndata: {kind: gaussian}\n"
                                   "description: *l8\n", "description: must be a valid string (got [[[[...]"),
-    "merge bomb": (MERGE_BOMB + "data: {kind: gaussian}\n", "more than 10,000 keys in one mapping"),
+    "merge bomb": (MERGE_BOMB + "data: {kind: gaussian}\n", "more than 10,000 keys merged by <<"),
+    "merge bomb, wide": ("m: &m {" + ", ".join(f"k{j}: 1" for j in range(5000)) + "}\n"
+                         + "".join(f"c{i}: {{<<: *m}}\n" for i in range(20)) + "data: {kind: gaussian}\n",
+                         "more than 10,000 keys merged by <<"),
     "recursive alias": ("data: &a [*a]\n", "data: must be a mapping of keys (got [[[[...]]]])"),
     "sexagesimal": ("data: {kind: gaussian}\nseed: 1:30\n", "seed: must be a number, not text (got '1:30')"),
     "quoted float": ("data: {kind: gaussian}\noptimizer: {lr: '0.1'}\n", "optimizer.lr: must be a number, not text"),
@@ -181,6 +192,8 @@ def test_hostile_yaml_is_one_bounded_line(text, message):
 def test_yaml_1_2_scalars():
     sc = parse_text("data: {kind: gaussian}\nseed: 017\noptimizer: {lr: 1e-3}\ntitle: 2024-01-01\n", "x")
     assert (sc.seed, sc.optimizer.lr, sc.title) == (17, 0.001, "2024-01-01")  # decimal; a float; text
+    sc = parse_text("data: {kind: gaussian}\nseed:\nrecord: {hessian_every: }\n", "x")
+    assert sc.seed == 0 and sc.record.hessian_every is None  # an empty value is null: the default
     sc = parse_text("data: {<<: {kind: gaussian, mean: 2.0, std: 2.0}, mean: 3.0}\n", "x")
     assert (sc.data.mean, sc.data.std) == (3.0, 2.0)  # a merge key's values are overridden, not duplicates
 
@@ -457,3 +470,16 @@ def test_a_stopped_gallery_stops_its_workers(tmp_path, signum=signal.SIGTERM):
     assert f"stopped by {signal.Signals(signum).name}" in err.splitlines()[-1] and "Traceback" not in err
     assert wait_for(lambda: not any(alive(p) for p in workers), timeout=15), [p for p in workers if alive(p)]
     assert not list((tmp_path / "out").rglob("*.tmp*"))
+
+
+def test_out_may_be_a_link_the_user_made(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "g.yaml").write_text(small())
+    res = in_process("render", "g.yaml", "--out", "link", "-q", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "real" / "g" / "summary.json").exists()
+    (tmp_path / "real" / "h").symlink_to(tmp_path / "real" / "g")  # but a scenario's own folder may not be
+    (tmp_path / "h.yaml").write_text(small())
+    assert "the output folder exists as a link" in one_error_line(in_process("render", "h.yaml", "--out", "link",
+                                                                            cwd=tmp_path))

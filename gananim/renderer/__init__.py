@@ -71,9 +71,13 @@ MANIFEST = ".gananim-files"  # JSON: the names of the files the last render wrot
 
 
 def written_before(folder: Path) -> set[str]:
-    """The outputs an earlier render listed in the folder's record (only names it can write)."""
+    """The outputs an earlier render listed in the folder's record (only names it can write). A
+    folder that a build made before records existed (it has build's .render-key) counts as
+    holding any of them."""
     try:
         listed = json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError:
+        return set(ALL_FILES) if (folder / ".render-key").is_file() else set()
     except (OSError, ValueError):
         return set()
     return {n for n in listed if isinstance(n, str)} & ALL_FILES if isinstance(listed, list) else set()
