@@ -229,14 +229,14 @@ def _train(sc: Scenario, progress: Optional[Progress], closed_form: bool) -> Run
     return Run({key: np.stack([arrays[key] for arrays in runs]) for key in runs[0]}, meta | {"seed": None, "seeds": seeds})
 
 
+PARAMETER_LIMIT = 1e4
+
+
 def parameter_limit(sc: Scenario) -> float:
     """The size beyond which a parameter counts as exploded: PARAMETER_LIMIT times the data's
     scale (a G must reach the data; a trained player's parameters stay far below this)."""
     scale = max(1.0, float(np.abs(np.asarray(sc.data.view_range(), dtype=float)).max()))
     return PARAMETER_LIMIT * scale
-
-
-PARAMETER_LIMIT = 1e4
 
 
 def _bounded(player: Stack, limit: float) -> bool:
@@ -254,11 +254,8 @@ def _diverged(sc: Scenario, game: int, row: np.ndarray | None, D: Stack, G: Stac
     sizes = {who: [float(p.flat(k).abs().max()) if torch.isfinite(p.flat(k)).all() else np.inf
                    for k in range(len(seeds))] for who, p in (("D", D), ("G", G))}
     blown = [(who, k) for who in ("D", "G") for k in range(len(seeds)) if not sizes[who][k] <= limit]
-    if row is not None:
-        bad_seed = [k for k in range(len(seeds)) if not np.isfinite(row[:, k]).all()]
-        k = blown[0][1] if blown else bad_seed[0]
-    else:
-        k = blown[0][1]
+    # the seed named: the first with a parameter beyond the limit, else the first with a non-finite number
+    k = blown[0][1] if blown else next(j for j in range(len(seeds)) if not np.isfinite(row[:, j]).all())
     player = {"D": "discriminator", "G": "generator"}[blown[0][0]] if blown else None
     where = "before the first game" if game < 0 else f"at game {game + 1}"
     who_seed = f" with seed {seeds[k]}" if len(seeds) > 1 else ""
