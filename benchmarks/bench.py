@@ -89,7 +89,7 @@ def baseline_gif(run, path: Path, fps: int, dpi: int) -> None:
             ax.set_xlabel("x (data) · z (noise)")
             ax.set_ylabel("D(x) and density")
             ax.legend(loc="upper left", ncol=3, fontsize=9)
-            ax.set_title(f"{run.meta['title']}   game {int(run.snap_game[i])} / {len(run.game)}")
+            ax.set_title(f"{run.title}   game {int(run.snap_game[i])} / {len(run.game)}")
             game = int(run.snap_game[i])
             strip.plot(run.game, run.objective, color=style.LIGHT_GREY)
             strip.plot(run.game[:game], run.objective[:game], color="k")
@@ -163,8 +163,8 @@ def hessian_sizes(repeats: int) -> None:
              ("~1k (MLP 2-16-16-2 / 2-16-16-1 x2 wide)", MLP(hidden=[20, 20]), MLP(hidden=[20, 20]), 2, 2),
              ("~10k (MLP 2-64-64-2 / 2-64-64-1 + 8)", MLP(hidden=[64, 64]), MLP(hidden=[64, 64]), 2, 2)]
     for name, g_spec, d_spec, dz, dx in cases:
-        gen = torch.Generator().manual_seed(0)
-        G, D = g_spec.build(dz, dx, gen), d_spec.build(dx, 1, gen)
+        rng = torch.Generator().manual_seed(0)
+        G, D = g_spec.build(dz, dx, rng), d_spec.build(dx, 1, rng)
         p = sum(q.numel() for m in (G, D) for q in m.parameters())
         p_d = sum(q.numel() for q in D.parameters())
         V = hessian.value_function(D, G)
@@ -211,7 +211,7 @@ def end_to_end_training(repeats: int) -> None:
 
     sc = load_scenario(SCENARIOS / "strong_discr.yaml")
     fast = timed(lambda: train(sc), repeats)
-    slow = timed(lambda: train(sc, closed_form=False), repeats)
+    slow = timed(lambda: train(sc, engine="autograd"), repeats)
     row("f", "  its training: closed-form gradients / autograd (ratio)", f"{fast:.2f} s / {slow:.2f} s ({slow / fast:.1f}x)")
 
 
@@ -225,7 +225,7 @@ def chained_mlp_steps(repeats: int, games: int) -> None:
         sc = sc.model_copy(update={"training": sc.training.model_copy(update={"games": games}),
                                    "record": sc.record.model_copy(update={"hessian": False})})
         fast = timed(lambda: train(sc), repeats)
-        slow = timed(lambda: train(sc, closed_form=False), repeats)
+        slow = timed(lambda: train(sc, engine="autograd"), repeats)
         row("f", f"{name} ({games} games, no Hessian): MLP gradients chained by hand / autograd",
             f"{fast:.2f} s / {slow:.2f} s ({slow / fast:.2f}x)")
 

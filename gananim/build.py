@@ -96,8 +96,7 @@ def obtain_run(sc: Scenario, folder: Path, force: bool = False, quiet: bool = Tr
 
     run = None if force else cached_run(sc, folder)
     if run is not None:  # same numbers; the presentation may have changed
-        run.meta |= {"title": sc.display_title(), "description": sc.description,
-                     "scenario": sc.model_dump(mode="json")}
+        run.meta |= {"scenario": sc.recorded()}
         return run, False
     bar = Bar(f"{sc.name}: training", "games", enabled=not quiet)
     run = train(sc, progress=bar)

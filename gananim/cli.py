@@ -1,4 +1,4 @@
-"""The command line: argument handling only; the work is in build, renderer and gallery.
+"""The command line: argument handling only; the work is in build, renderer, gallery and workers.
 
 Every failure a user can cause is one line on stderr and exit status 2 (``_fail``); SIGINT and
 SIGTERM stop a command with one line and 128 + the signal's number, after removing the
@@ -7,14 +7,11 @@ and ``--quiet`` silences them.
 """
 from __future__ import annotations
 
-import atexit
-import os
 import signal
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from concurrent.futures import as_completed
 from pathlib import Path
 
 import click
@@ -218,81 +215,6 @@ def render(files: tuple[str, ...], out: str, video: str, force: bool, quiet: boo
             click.echo(f"{built.name}: {built.folder} ({how}, {built.seconds:.1f}s)", err=True)
 
 
-def _build_one(args: tuple) -> "object":
-    from .build import build
-
-    path, out, force, video, quiet = args
-    _configure_warnings(quiet)
-    return build(path, out, force=force, video=video, quiet=True)
-
-
-def _warm() -> None:
-    """A worker's first task: the imports (torch, matplotlib, scipy), done while the main
-    process checks the scenario files."""
-    from . import build, renderer, trainer  # noqa: F401
-    import scipy.sparse.linalg  # noqa: F401
-
-
-# one thread per worker: --jobs processes share the cores, and a BLAS or OpenMP thread pool per
-# process (whose idle threads spin for a while after each call) would take CPU from the others
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _one_thread() -> None:
-    """A worker's initializer: it runs before the worker imports numpy or torch. It also lets
-    the worker skip the interpreter's teardown when the pool shuts down: every file a build
-    writes is complete (atomic_open) before its result is sent, and tearing down torch and
-    matplotlib took 0.4-0.7 s per worker, which the gallery waited for."""
-    for variable in THREAD_VARIABLES:
-        os.environ.setdefault(variable, "1")  # the user's own setting wins
-    atexit.register(_exit_now)
-    signal.signal(signal.SIGTERM, _stop_worker)  # the gallery stops its workers with SIGTERM
-    signal.signal(signal.SIGINT, _stop_worker)  # Ctrl-C reaches the whole process group
-
-
-def _stop_worker(signum, frame) -> None:
-    """A worker told to stop removes the temporary files it is writing and exits at once."""
-    from .fileio import remove_pending
-
-    remove_pending()
-    os._exit(128 + signum)
-
-
-def _exit_now() -> None:
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    finally:
-        os._exit(0)
-
-
-def _start_workers(jobs: int) -> ProcessPoolExecutor:
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_one_thread)
-    # the workers start with Ctrl-C ignored (a child inherits that) until their initializer sets
-    # _stop_worker: a Ctrl-C while they import gives no traceback; the main process stops them
-    ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        for _ in range(jobs):  # each submission while no worker is idle starts one
-            pool.submit(_warm)
-    finally:
-        signal.signal(signal.SIGINT, ignored)
-    return pool
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Stop the workers now (SIGTERM: each removes its temporary files and exits) and wait for
-    them: a scenario file was refused before any build started, or the gallery was interrupted."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())  # before shutdown forgets them
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(timeout=10)
-        if process.is_alive():
-            process.kill()
-            process.join()
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
 @main.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("--out", "out", default="gallery", show_default=True, type=click.Path(file_okay=False))
@@ -312,8 +234,10 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
     files = scenario_files(directory)
     if not files:
         _fail(f"{directory}: no scenario files (*.yaml) found")
+    from .workers import build_one, start_workers, stop_workers
+
     workers = min(jobs, len(files))
-    pool = _start_workers(workers) if workers > 1 else None
+    pool = start_workers(workers) if workers > 1 else None
     building = False
     try:
         scenarios = _load_all(files, allow_big)
@@ -326,20 +250,20 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
         built = []
         if pool is None:
             for task in tasks:
-                built.append(_build_one(task))
+                built.append(build_one(task))
                 bar(len(built), len(files))
         else:
             from .build import estimated_seconds
 
             longest_first = sorted(range(len(tasks)), key=lambda i: -estimated_seconds(scenarios[i]))
             building = True
-            futures = [pool.submit(_build_one, tasks[i]) for i in longest_first]
+            futures = [pool.submit(build_one, tasks[i]) for i in longest_first]
             for future in as_completed(futures):
                 built.append(future.result())
                 bar(len(built), len(files))
     except BaseException as exc:
         if pool is not None and (not building or isinstance(exc, KeyboardInterrupt)):
-            _stop_workers(pool)  # refused before any build, or interrupted (SIGINT, SIGTERM)
+            stop_workers(pool)  # refused before any build, or interrupted (SIGINT, SIGTERM)
         elif pool is not None:  # a build failed: start no other, let running ones finish their files
             pool.shutdown(cancel_futures=True)
         raise

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .errors import one_line
 from .hessian import MAX_EXACT_PARAMS
-from .probes import METRIC_SAMPLES
+from .probes import PROBES
 from .scenario import Scenario, ScenarioError
 
 MAX_HOURS = 6.0  # a render estimated to take longer is refused
@@ -65,8 +65,7 @@ def estimate(sc: Scenario) -> Cost:
     snapshots = tr.games // rec.every + 1 + (tr.games % rec.every != 0)  # game 0, every `every`, the last
     spectra = S * (tr.games // rec.hessian_every + 2) if rec.hessian else 0
     exact = P <= MAX_EXACT_PARAMS
-    mapping = rec.mapping_samples or (10 if dx == 1 else 512)
-    probe_rows = max(METRIC_SAMPLES, rec.density_samples if dx == 1 else 0, rec.grid if dx == 1 else 8100)
+    probe_rows, per_snapshot = PROBES[sc.data.domain].cost(sc)  # per snapshot: rows mapped, floats recorded
 
     # memory (bytes): players with their gradients and optimiser states, one step's activations,
     # the probes' batches, every recorded array, the animation's frames while they are encoded
@@ -74,7 +73,6 @@ def estimate(sc: Scenario) -> Cost:
     activations = 4 * S * 2 * B * (sum(wg) + sum(wd)) * 3
     probes = 4 * probe_rows * max(wg + wd) * 3
     history = 8 * 5 * S * tr.games
-    per_snapshot = (rec.grid + 130 + 3 * mapping) if dx == 1 else (8100 + 6 * mapping + 3700)
     recorded = 8 * S * snapshots * per_snapshot
     points = 4 * spectra * (P + B * (3 * dx + dz)) + 8 * spectra * 3 * (P if exact else 2 * rec.hessian_k)
     solver = 8 * 64 * P * P if exact else min(128e6, 4 * P * (LANCZOS_PRODUCTS + 10))

@@ -1,7 +1,7 @@
 """Real distributions and noise laws: the DISTRIBUTIONS and NOISES registries.
 
 Each entry is a pydantic model (its fields are the scenario keys) with
-``sample(n, gen) -> Tensor (n, dim)`` drawn from a ``torch.Generator`` so a seed fixes
+``sample(n, rng) -> Tensor (n, dim)`` drawn from a ``torch.Generator`` so a seed fixes
 every draw; 1D distributions also have ``pdf(x)`` (numpy) so a probe can record the true
 density next to what G makes. Mixtures (mixture, ring, grid) expose ``modes()`` -> (means
 (K, 2), stds (K,)) for mode coverage. Every distribution has ``view_range()``: the box where
@@ -34,12 +34,12 @@ def _in_range(x: float) -> float:
 Real = Annotated[float, Strict(), AfterValidator(_in_range)]
 
 
-def per_seed(gens: Sequence[torch.Generator], draw: Callable[[torch.Generator], torch.Tensor]) -> torch.Tensor:
+def per_seed(rngs: Sequence[torch.Generator], draw: Callable[[torch.Generator], torch.Tensor]) -> torch.Tensor:
     """draw(generator) for every seed's generator, stacked on a leading seed axis: each seed's
     draws come from its own stream, one call per generator, as in a run of that seed alone."""
-    if len(gens) == 1:
-        return draw(gens[0]).unsqueeze(0)
-    return torch.stack([draw(g) for g in gens])
+    if len(rngs) == 1:
+        return draw(rngs[0]).unsqueeze(0)
+    return torch.stack([draw(g) for g in rngs])
 
 
 def _above(low_key: str, default: float):
@@ -67,9 +67,10 @@ class Gaussian(_Spec):
     samples: Optional[Int] = Field(None, ge=2, le=1_000_000, description="one fixed finite training set")
 
     dim: ClassVar[int] = 1
+    domain: ClassVar[str] = "line"  # probes, panels and layouts are registered by domain
 
-    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        return self.mean + self.std * torch.randn(n, 1, generator=gen)
+    def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        return self.mean + self.std * torch.randn(n, 1, generator=rng)
 
     def pdf(self, x: np.ndarray) -> np.ndarray:
         u = (np.asarray(x, dtype=float) - self.mean) / self.std
@@ -85,6 +86,7 @@ class _Mixture2D(_Spec):
     """Isotropic Gaussian modes in the plane; subclasses define the means, weights and std."""
 
     dim: ClassVar[int] = 2
+    domain: ClassVar[str] = "plane"
     samples: Optional[Int] = Field(None, ge=1, le=1_000_000, description="one fixed finite training set")
 
     def modes(self) -> tuple[np.ndarray, np.ndarray]:
@@ -94,10 +96,10 @@ class _Mixture2D(_Spec):
         means, _ = self.modes()
         return np.full(len(means), 1.0 / len(means))
 
-    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+    def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
         weights, means, stds = _mixture_tensors(self)
-        which = torch.multinomial(weights, n, replacement=True, generator=gen)
-        return means[which] + stds[which] * torch.randn(n, 2, generator=gen)
+        which = torch.multinomial(weights, n, replacement=True, generator=rng)
+        return means[which] + stds[which] * torch.randn(n, 2, generator=rng)
 
     def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
         means, stds = self.modes()
@@ -175,11 +177,11 @@ class Mixture(_Mixture2D):
         w = np.array([c.weight for c in self.components], dtype=float)
         return w / w.sum()
 
-    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        which = torch.multinomial(torch.as_tensor(self.weights()), n, replacement=True, generator=gen)
+    def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        which = torch.multinomial(torch.as_tensor(self.weights()), n, replacement=True, generator=rng)
         means = torch.tensor([c.mean for c in self.components], dtype=torch.float32)
         chol = torch.linalg.cholesky(torch.tensor([c.cov for c in self.components], dtype=torch.float64)).float()
-        return means[which] + torch.einsum("nij,nj->ni", chol[which], torch.randn(n, 2, generator=gen))
+        return means[which] + torch.einsum("nij,nj->ni", chol[which], torch.randn(n, 2, generator=rng))
 
 
 class Sine(_Spec):
@@ -194,12 +196,13 @@ class Sine(_Spec):
     samples: Optional[Int] = Field(None, ge=1, le=1_000_000, description="one fixed finite training set")
 
     dim: ClassVar[int] = 2
+    domain: ClassVar[str] = "plane"
 
     _x_high_above_low = field_validator("x_high")(_above("x_low", -3.0))
 
-    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        x = self.x_low + (self.x_high - self.x_low) * torch.rand(n, generator=gen)
-        y = self.amplitude * torch.sin(self.frequency * x) + self.noise_width * torch.randn(n, generator=gen)
+    def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        x = self.x_low + (self.x_high - self.x_low) * torch.rand(n, generator=rng)
+        y = self.amplitude * torch.sin(self.frequency * x) + self.noise_width * torch.randn(n, generator=rng)
         return torch.stack([x, y], dim=1)
 
     def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -219,16 +222,16 @@ class UniformNoise(_Spec):
 
     _high_above_low = field_validator("high")(_above("low", 0.0))
 
-    def standard(self, n: int, gen: torch.Generator) -> torch.Tensor:
+    def standard(self, n: int, rng: torch.Generator) -> torch.Tensor:
         """The draws before shift and scale: U(0, 1)."""
-        return torch.rand(n, self.dim, generator=gen)
+        return torch.rand(n, self.dim, generator=rng)
 
     def place(self, u: torch.Tensor) -> torch.Tensor:
         """Standard draws (any leading axes: a sweep places every seed's draws at once) -> z."""
         return self.low + (self.high - self.low) * u
 
-    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        return self.place(self.standard(n, gen))
+    def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        return self.place(self.standard(n, rng))
 
     def view_range(self) -> tuple[float, float]:
         return self.low, self.high
@@ -242,16 +245,16 @@ class NormalNoise(_Spec):
     std: Real = Field(1.0, gt=0.0)
     dim: Int = Field(1, ge=1, le=1024)
 
-    def standard(self, n: int, gen: torch.Generator) -> torch.Tensor:
+    def standard(self, n: int, rng: torch.Generator) -> torch.Tensor:
         """The draws before shift and scale: N(0, I)."""
-        return torch.randn(n, self.dim, generator=gen)
+        return torch.randn(n, self.dim, generator=rng)
 
     def place(self, u: torch.Tensor) -> torch.Tensor:
         """Standard draws (any leading axes: a sweep places every seed's draws at once) -> z."""
         return self.mean + self.std * u
 
-    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        return self.place(self.standard(n, gen))
+    def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        return self.place(self.standard(n, rng))
 
     def view_range(self) -> tuple[float, float]:
         return self.mean - 3 * self.std, self.mean + 3 * self.std

@@ -94,51 +94,6 @@ def hinge_value(real: Tensor, fake: Tensor) -> Tensor:
     return -hinge_d(real, fake)
 
 
-# --- closed-form derivatives of each loss with respect to D's outputs (per seed, batch mean:
-# the derivative with respect to one output carries 1/B). With players made of affine layers
-# and elementwise activations, the trainer chains these through the layers by hand instead of
-# running autograd: the tutorial's games take about 30 us per step that way instead of about
-# 110, the 2D games' MLP steps 1.3-1.8x less (tests check both ways agree).
-
-Grad2 = Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]
-
-
-def _per_row(t: Tensor) -> float:
-    return 1.0 / t.shape[-2]
-
-
-def minimax_d_grad(real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
-    return -torch.sigmoid(-real) * _per_row(real), torch.sigmoid(fake) * _per_row(fake)
-
-
-def minimax_g_grad(fake: Tensor) -> Tensor:
-    return -torch.sigmoid(fake) * _per_row(fake)
-
-
-def non_saturating_g_grad(fake: Tensor) -> Tensor:
-    return -torch.sigmoid(-fake) * _per_row(fake)
-
-
-def least_squares_d_grad(real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
-    return (real - 1) * _per_row(real), fake * _per_row(fake)
-
-
-def least_squares_g_grad(fake: Tensor) -> Tensor:
-    return (fake - 1) * _per_row(fake)
-
-
-def wasserstein_d_grad(real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
-    return torch.full_like(real, -_per_row(real)), torch.full_like(fake, _per_row(fake))
-
-
-def wasserstein_g_grad(fake: Tensor) -> Tensor:
-    return torch.full_like(fake, -_per_row(fake))
-
-
-def hinge_d_grad(real: Tensor, fake: Tensor) -> tuple[Tensor, Tensor]:
-    return -(real < 1).to(real.dtype) * _per_row(real), (fake > -1).to(fake.dtype) * _per_row(fake)
-
-
 @dataclass(frozen=True)
 class Loss:
     d: Callable[[Tensor, Tensor], Tensor]  # (real outputs, fake outputs) -> D's loss
@@ -147,9 +102,11 @@ class Loss:
     reference: float  # `value` at the equilibrium
     reference_label: str
     output: Literal["probability", "score", "critic"]  # what D's raw output means
-    value_label: str = "V(D, G)"
-    d_grad: Optional[Grad2] = None  # d(D's loss)/d(outputs on real, on fake), closed form
-    g_grad: Optional[Callable[[Tensor], Tensor]] = None  # d(G's loss)/d(outputs on fake), closed form
+    value_label: str = "V(D, G)"  # the objective axis's label
+    # how the drawing treats it: the objective curve's legend label (default value_label), and
+    # whether `value` estimates W1 (the true W1 from samples is then drawn beside it where known)
+    curve_label: Optional[str] = None
+    estimates_w1: bool = False
     # G's loss is the part of `value` that depends on G (a zero-sum game): the G block of its
     # Hessian is V's, so it need not be computed twice
     g_is_value: bool = False
@@ -160,17 +117,14 @@ class Loss:
 
 
 LOSSES: dict[str, Loss] = {
-    "minimax": Loss(minimax_d, minimax_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability",
-                    d_grad=minimax_d_grad, g_grad=minimax_g_grad, g_is_value=True),
-    "non_saturating": Loss(minimax_d, non_saturating_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability",
-                           d_grad=minimax_d_grad, g_grad=non_saturating_g_grad),
+    "minimax": Loss(minimax_d, minimax_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability", g_is_value=True),
+    "non_saturating": Loss(minimax_d, non_saturating_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability"),
     "least_squares": Loss(least_squares_d, least_squares_g, least_squares_value, -0.25,
-                          "−1/4 (equilibrium, D = 1/2)", "score", "−(D's loss)",
-                          d_grad=least_squares_d_grad, g_grad=least_squares_g_grad),
+                          "−1/4 (equilibrium, D = 1/2)", "score", "−(D's loss)"),
     "wasserstein": Loss(wasserstein_d, wasserstein_g, wasserstein_value, 0.0, "0 (W1 at equilibrium)", "critic",
-                        "E f(x) − E f(G(z))", d_grad=wasserstein_d_grad, g_grad=wasserstein_g_grad, g_is_value=True),
-    "hinge": Loss(hinge_d, wasserstein_g, hinge_value, -2.0, "−2 (equilibrium, f = 0)", "critic", "−(D's loss)",
-                  d_grad=hinge_d_grad, g_grad=wasserstein_g_grad),
+                        "E f(x) − E f(G(z))", curve_label="critic gap E f(x) − E f(G(z))", estimates_w1=True,
+                        g_is_value=True),
+    "hinge": Loss(hinge_d, wasserstein_g, hinge_value, -2.0, "−2 (equilibrium, f = 0)", "critic", "−(D's loss)"),
 }
 
 
@@ -189,8 +143,8 @@ class _Regularizer(BaseModel):
     clips: ClassVar[bool] = False
     penalises: ClassVar[bool] = True  # adds a penalty to D's loss (False: none, weight_clip)
 
-    def points(self, real: Tensor, fake: Tensor, gens: Sequence[torch.Generator]) -> Tensor:
-        """Where D's input gradient is penalised: (..., B, d) like real and fake; `gens` holds
+    def points(self, real: Tensor, fake: Tensor, rngs: Sequence[torch.Generator]) -> Tensor:
+        """Where D's input gradient is penalised: (..., B, d) like real and fake; `rngs` holds
         the random stream of each leading index (one per seed)."""
         raise NotImplementedError
 
@@ -198,16 +152,12 @@ class _Regularizer(BaseModel):
         """The penalty of each row from its squared input-gradient norm |grad_x D|^2."""
         raise NotImplementedError
 
-    def per_row_slope(self, sq: Tensor) -> Tensor:
-        """d per_row / d sq (for the hand-chained gradients of piecewise-linear critics)."""
-        raise NotImplementedError
-
     def penalty(self, D: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
-                gens: Sequence[torch.Generator]) -> Tensor:
+                rngs: Sequence[torch.Generator]) -> Tensor:
         """Added to D's loss at every D step: one value per leading index of real and fake."""
         if not self.penalises:
             return real.new_zeros(real.shape[:-2])
-        return self.per_row(_input_grad_sq(D, self.points(real, fake, gens))).mean(dim=-1)
+        return self.per_row(_input_grad_sq(D, self.points(real, fake, rngs))).mean(dim=-1)
 
     def after_step(self, D: torch.nn.Module) -> None:
         """Applied to D's parameters after every D step."""
@@ -242,17 +192,13 @@ class GradientPenalty(_Regularizer):
     kind: Literal["gradient_penalty"] = "gradient_penalty"
     weight: Real = Field(10.0, ge=0.0)
 
-    def points(self, real, fake, gens):
+    def points(self, real, fake, rngs):
         # U(0, 1) per row, from the stream of the row's seed; (B, 1) or (S, B, 1) like real
-        a = per_seed(gens, lambda g: torch.rand(real.shape[-2], 1, generator=g)).reshape(*real.shape[:-1], 1)
+        a = per_seed(rngs, lambda g: torch.rand(real.shape[-2], 1, generator=g)).reshape(*real.shape[:-1], 1)
         return a * real + (1 - a) * fake.detach()
 
     def per_row(self, sq):
         return self.weight * ((sq + GP_EPS).sqrt() - 1).pow(2)
-
-    def per_row_slope(self, sq):
-        norm = (sq + GP_EPS).sqrt()
-        return self.weight * (norm - 1) / norm
 
 
 class R1(_Regularizer):
@@ -261,14 +207,11 @@ class R1(_Regularizer):
     kind: Literal["r1"] = "r1"
     gamma: Real = Field(10.0, ge=0.0)
 
-    def points(self, real, fake, gens):
+    def points(self, real, fake, rngs):
         return real
 
     def per_row(self, sq):
         return 0.5 * self.gamma * sq
-
-    def per_row_slope(self, sq):
-        return torch.full_like(sq, 0.5 * self.gamma)
 
 
 class R2(R1):
@@ -276,7 +219,7 @@ class R2(R1):
 
     kind: Literal["r2"] = "r2"  # type: ignore[assignment]
 
-    def points(self, real, fake, gens):
+    def points(self, real, fake, rngs):
         return fake.detach()
 
 

@@ -52,7 +52,7 @@ def energy_distance_to(y: np.ndarray, unbiased: bool = True) -> Callable[[np.nda
 
 def wasserstein_1d(u: np.ndarray, v: np.ndarray) -> float:
     """W1 between two samples on the line: the area between their empirical CDFs (what
-    scipy.stats.wasserstein_distance computes, without importing scipy.stats: 0.3 s per process)."""
+    scipy.stats.wasserstein_distance computes, without importing scipy.stats, a large import)."""
     u, v = np.sort(np.asarray(u, dtype=float)), np.sort(np.asarray(v, dtype=float))
     values = np.sort(np.concatenate([u, v]))
     deltas = np.diff(values)
@@ -127,18 +127,29 @@ def final_signs(eigvals: np.ndarray, method: str) -> dict[str, Any]:
     return spectrum_signs(eigvals) if method == "exact" else spectrum_signs([np.min(eigvals), np.max(eigvals)])
 
 
-def d_on_data(run: Run, i: int) -> np.ndarray:
-    """D at snapshot i where the real data are: 1D, on the grid between the smallest and the
-    largest real sample; 2D, at the grid cell of each real sample."""
+def _d_on_line(run: Run, i: int) -> np.ndarray:
+    """On the grid between the smallest and the largest real sample."""
     real = run.real_samples
-    if real.shape[1] == 1:
-        on_data = (run.x_grid >= real[:, 0].min()) & (run.x_grid <= real[:, 0].max())
-        if not on_data.any():  # all samples between two grid points
-            return np.interp(real[:, 0], run.x_grid, run.d_on_grid[i])
-        return run.d_on_grid[i][on_data]
+    on_data = (run.x_grid >= real[:, 0].min()) & (run.x_grid <= real[:, 0].max())
+    if not on_data.any():  # all samples between two grid points
+        return np.interp(real[:, 0], run.x_grid, run.d_on_grid[i])
+    return run.d_on_grid[i][on_data]
+
+
+def _d_on_plane(run: Run, i: int) -> np.ndarray:
+    """At the heat map's cell of each real sample."""
+    real = run.real_samples
     col = np.abs(run.grid_x[None, :] - real[:, :1]).argmin(axis=1)
     row = np.abs(run.grid_y[None, :] - real[:, 1:]).argmin(axis=1)
     return run.d_on_grid[i][row, col]
+
+
+D_ON_DATA: dict[str, Callable[[Run, int], np.ndarray]] = {"line": _d_on_line, "plane": _d_on_plane}  # by Run.domain
+
+
+def d_on_data(run: Run, i: int) -> np.ndarray:
+    """D at snapshot i where the real data are (D_ON_DATA, by the data's domain)."""
+    return D_ON_DATA[run.domain](run, i)
 
 
 def headline(run: Run) -> dict[str, Any]:
@@ -149,7 +160,7 @@ def headline(run: Run) -> dict[str, Any]:
     tail = max(1, len(run.game) // 10)
     out: dict[str, Any] = {
         "name": run.meta["name"],
-        "title": run.meta["title"],
+        "title": run.title,
         "games": int(len(run.game)),
         "reference_objective": ref,
         "final_objective": final,
@@ -191,7 +202,7 @@ def sweep_headline(run: Run) -> dict[str, Any]:
     finals = np.array([m["final_objective"] for m in members])
     return {
         "name": run.meta["name"],
-        "title": run.meta["title"],
+        "title": run.title,
         "seeds": list(run.seeds),
         "games": int(run.objective.shape[1]),
         "reference_objective": ref,

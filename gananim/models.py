@@ -6,13 +6,14 @@ Nothing here draws pictures.
 """
 from __future__ import annotations
 
-from typing import Annotated, Callable, Literal
+from typing import Annotated, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, Strict
 from torch import nn
 
 from .data import Real
+from .engines.chained import affine_forward, layers_of
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
@@ -40,9 +41,9 @@ class _Player(BaseModel):
         w = self.widths(d_in, d_out)
         return sum((a + 1) * b for a, b in zip(w, w[1:]))
 
-    def build(self, d_in: int, d_out: int, gen: torch.Generator) -> nn.Module:
-        """Build the module; every draw (PyTorch's default init included) comes from `gen`."""
-        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
+    def build(self, d_in: int, d_out: int, rng: torch.Generator) -> nn.Module:
+        """Build the module; every draw (PyTorch's default init included) comes from `rng`."""
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=rng))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = self._layers(d_in, d_out)
@@ -50,7 +51,7 @@ class _Player(BaseModel):
             with torch.no_grad():
                 for layer in module.modules():
                     if isinstance(layer, nn.Linear):
-                        layer.weight.copy_(torch.randn(layer.weight.shape, generator=gen) * self.init_std)
+                        layer.weight.copy_(torch.randn(layer.weight.shape, generator=rng) * self.init_std)
                         layer.bias.zero_()
         return module
 
@@ -92,70 +93,22 @@ class MLP(_Player):
 
 PLAYERS: dict[str, type[_Player]] = {"linear": Linear, "mlp": MLP}
 
-# d(activation)/d(input) from (module, input, output), for chaining gradients by hand. The
-# 0/1 step of ReLU is sign(relu(x)): on this machine's torch a comparison (x > 0) took 18 us on a
-# 512 x 64 batch and torch.where 120 us, sign 4 us
-SLOPES: dict[type[nn.Module], Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    nn.Tanh: lambda m, x, y: 1 - y * y,
-    nn.ReLU: lambda m, x, y: torch.sign(y),
-    nn.LeakyReLU: lambda m, x, y: torch.relu(x).sign_().mul_(1 - m.negative_slope).add_(m.negative_slope),
-    nn.ELU: lambda m, x, y: torch.where(x > 0, 1.0, y + m.alpha),
-    nn.Sigmoid: lambda m, x, y: y * (1 - y),
-}
-PIECEWISE_LINEAR = (nn.ReLU, nn.LeakyReLU)
-# d2(activation)/d(input)2 from (module, input, output), for Hessian-vector products chained by
-# hand (hessian.ChainedHVP); None where it is zero (the piecewise-linear ones, between kinks)
-CURVATURES: dict[type[nn.Module], Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None] = {
-    nn.Tanh: lambda m, x, y: -2 * y * (1 - y * y),
-    nn.ReLU: None,
-    nn.LeakyReLU: None,
-    nn.ELU: lambda m, x, y: torch.where(x > 0, 0.0, y + m.alpha),
-    nn.Sigmoid: lambda m, x, y: y * (1 - y) * (1 - 2 * y),
-}
-
-
-def chain_layers(module: nn.Module) -> list[nn.Module] | None:
-    """The module's layers when it is affine layers (with biases) and activations of known slope
-    and curvature (every player in PLAYERS), so that its derivatives can be chained by hand;
-    else None. Exact types only: a subclass may have its own forward, and a parametrised layer
-    (spectral norm makes one) may order or use its parameters differently."""
-    if type(module) not in (nn.Sequential, nn.Linear):
-        return None
-    layers = list(module) if isinstance(module, nn.Sequential) else [module]
-    ok = all(m.bias is not None if type(m) is nn.Linear else type(m) in SLOPES and type(m) in CURVATURES
-             for m in layers)
-    return layers if ok else None
-
-
-def affine_forward(layers: list[nn.Module], params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """Affine layers and activations at S parameter sets at once: params (S, ...) per parameter
-    in the layers' order, x (S, B, d_in) -> (S, B, d_out), one batched product per layer."""
-    k = 0
-    for layer in layers:
-        if isinstance(layer, nn.Linear):
-            x = torch.baddbmm(params[k + 1].unsqueeze(1), x, params[k].transpose(1, 2))
-            k += 2
-        else:
-            x = layer(x)
-    return x
-
-
 class Stack:
-    """One player per seed, trained side by side: each parameter of the players is stacked on
-    a leading seed axis (weights (S, out, in), biases (S, out)) and one call maps x (S, B, d_in)
-    to (S, B, d_out), each seed's rows through its own parameters only.
+    """One player per seed, trained side by side: each parameter and buffer of the players is
+    stacked on a leading seed axis (weights (S, out, in), biases (S, out), batch norm's running
+    statistics (S, features)) and one call maps x (S, B, d_in) to (S, B, d_out), each seed's rows
+    through its own parameters only.
 
-    Networks of affine layers and elementwise activations (every player in PLAYERS) run as
-    batched matrix products (torch.baddbmm): one call for all seeds, about the cost of one
-    seed for the tutorial's tiny players. Any other module runs under torch.func.vmap over
-    functional_call (the same numbers, more overhead per call).
+    A player that chains (engines.chained.layers_of: affine layers and elementwise activations,
+    every player in PLAYERS) runs as batched matrix products (torch.baddbmm): one call for all
+    seeds. Any other module runs through torch.func.functional_call with its parameters and
+    buffers, under torch.func.vmap when there is more than one seed.
     """
 
     def __init__(self, modules: list[nn.Module]):
         self.template = modules[0]
-        names = [name for name, _ in self.template.named_parameters()]
-        self.names = names
-        stacked = [torch.stack([dict(m.named_parameters())[n].detach() for m in modules]) for n in names]
+        self.names = [name for name, _ in self.template.named_parameters()]
+        stacked = [torch.stack([dict(m.named_parameters())[n].detach() for m in modules]) for n in self.names]
         # every parameter lives in one flat buffer (parameter by parameter, each (S, ...) in
         # order), so an optimiser updates a player with a few calls on `data`, not a few per
         # parameter; the parameters are leaves that share its memory
@@ -163,12 +116,10 @@ class Stack:
         sizes = [t.numel() for t in stacked]
         self.params = [chunk.view(t.shape).detach().requires_grad_(True)
                        for chunk, t in zip(torch.split(self.data, sizes), stacked)]
-        layers = list(self.template) if isinstance(self.template, nn.Sequential) else [self.template]
-        # exact types: a subclass (or a parametrised layer, which is one) may compute differently
-        self.affine = (type(self.template) in (nn.Sequential, nn.Linear)
-                       and all(type(m) in (nn.Linear, *ACTIVATIONS.values()) for m in layers))
-        self.layers = layers
-        self._vmapped = None
+        self.buffers = {n: torch.stack([dict(m.named_buffers())[n].detach().clone() for m in modules])
+                        for n, _ in self.template.named_buffers()}
+        self.layers = layers_of(self.template)  # None: not a chain of affine layers and activations
+        self._call = None
 
     def __len__(self) -> int:
         return self.params[0].shape[0]
@@ -177,91 +128,29 @@ class Stack:
         return self.params
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.affine:
-            return self._vmap(x)
-        return affine_forward(self.layers, self.params, x)
+        if self.layers is not None:
+            return affine_forward(self.layers, self.params, x)
+        return self._functional(x)
 
-    def _vmap(self, x: torch.Tensor) -> torch.Tensor:
-        if self._vmapped is None:
-            from torch.func import functional_call, vmap
+    def sample(self, x: torch.Tensor) -> torch.Tensor:
+        """The output without a gradient graph (G's fakes for D's step)."""
+        with torch.no_grad():
+            return self(x)
 
-            template, names = self.template, self.names
-            self._vmapped = vmap(lambda ps, xs: functional_call(template, dict(zip(names, ps)), (xs,)))
-        return self._vmapped(tuple(self.params), x)
+    def _functional(self, x: torch.Tensor) -> torch.Tensor:
+        from torch.func import functional_call, vmap
 
-    @property
-    def chainable(self) -> bool:
-        """Affine layers and activations with known derivatives (every player in PLAYERS): its
-        gradients can be chained by hand (`trace`, `backprop`)."""
-        return chain_layers(self.template) is not None
+        template, names, buffer_names = self.template, self.names, list(self.buffers)
 
-    @property
-    def piecewise_linear(self) -> bool:
-        """Chainable with piecewise-linear activations only (ReLU, leaky ReLU, or none): its input
-        gradient is constant between kinks, so gradient penalties chain by hand too."""
-        return self.chainable and all(isinstance(m, (nn.Linear, *PIECEWISE_LINEAR)) for m in self.layers)
+        def one(ps, bs, xs):  # one seed's parameters and buffers (batch norm updates its own in place)
+            return functional_call(template, {**dict(zip(names, ps)), **dict(zip(buffer_names, bs))}, (xs,))
 
-    def trace(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """The output for x (S, B, d_in) and, per layer, what backprop needs: an affine layer's
-        input, an activation's derivative at its input."""
-        saved, k = [], 0
-        for layer in self.layers:
-            if isinstance(layer, nn.Linear):
-                saved.append(x)
-                x = torch.baddbmm(self.params[k + 1].unsqueeze(1), x, self.params[k].transpose(1, 2))
-                k += 2
-            else:
-                y = layer(x)
-                saved.append(SLOPES[type(layer)](layer, x, y))
-                x = y
-        return x, saved
-
-    def backprop(self, saved: list[torch.Tensor], dout: torch.Tensor, *, params: bool = True,
-                 input_grad: bool = False, outputs: list | None = None) -> tuple[list[torch.Tensor], torch.Tensor | None]:
-        """The gradients of sum(dout * output) with respect to the parameters (each (S, ...), in
-        order; when `params`) and to the input (when `input_grad`), from a `trace`. `outputs`
-        (one slot per layer) receives the gradient with respect to each affine layer's output."""
-        grads: list[torch.Tensor] = []
-        k = len(self.params)
-        for i in reversed(range(len(self.layers))):
-            if isinstance(self.layers[i], nn.Linear):
-                k -= 2
-                if outputs is not None:
-                    outputs[i] = dout
-                if params:
-                    grads[:0] = [torch.bmm(dout.transpose(1, 2), saved[i]), dout.sum(dim=1)]
-                if i == 0 and not input_grad:
-                    return grads, None
-                dout = torch.bmm(dout, self.params[k])
-            else:
-                dout = dout * saved[i]
-        return grads, dout
-
-    def input_gradient(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple]:
-        """The gradient of each row's output with respect to its input, (S, B, d_in), for a
-        piecewise-linear player with one output; and what `input_gradient_backprop` needs."""
-        _, saved = self.trace(x)
-        chain: list[torch.Tensor | None] = [None] * len(self.layers)
-        _, g = self.backprop(saved, x.new_ones(*x.shape[:-1], 1), params=False, input_grad=True, outputs=chain)
-        return g, (saved, chain)
-
-    def input_gradient_backprop(self, memo: tuple, gamma: torch.Tensor) -> list[torch.Tensor]:
-        """The gradients of sum(gamma * input_gradient(x)) with respect to the parameters. The
-        input gradient of a piecewise-linear network is a product of its weights and of 0/slope
-        masks that do not move under small changes: the biases get no gradient."""
-        saved, chain = memo
-        grads: list[torch.Tensor] = []
-        k = 0
-        for i, layer in enumerate(self.layers):
-            if isinstance(layer, nn.Linear):
-                grads += [torch.bmm(chain[i].transpose(1, 2), gamma), torch.zeros_like(self.params[k + 1])]
-                if i + 1 == len(self.layers):
-                    break
-                gamma = torch.bmm(gamma, self.params[k].transpose(1, 2))
-                k += 2
-            else:
-                gamma = gamma * saved[i]
-        return grads
+        buffers = tuple(self.buffers.values())
+        if len(self) == 1:
+            return one(tuple(p[0] for p in self.params), tuple(b[0] for b in buffers), x[0]).unsqueeze(0)
+        if self._call is None:
+            self._call = vmap(one)
+        return self._call(tuple(self.params), buffers, x)
 
     @staticmethod
     def flat_grad(grads: tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -273,9 +162,11 @@ class Stack:
         return torch.cat([p[s].detach().reshape(-1) for p in self.params])
 
     def load(self, s: int) -> nn.Module:
-        """The template module, loaded with seed s's current parameters (for probes, which take
-        ordinary modules). One module serves every seed: the next load overwrites it."""
+        """The template module, loaded with seed s's current parameters and buffers (for probes,
+        which take ordinary modules). One module serves every seed: the next load overwrites it."""
         with torch.no_grad():
             for p, own in zip(self.params, self.template.parameters()):
                 own.copy_(p[s])
+            for name, own in self.template.named_buffers():
+                own.copy_(self.buffers[name][s])
         return self.template

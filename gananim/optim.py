@@ -8,11 +8,12 @@ D's forward and backward together.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, ClassVar
 
 import torch
 
-from .scenario import OptimizerSettings
+if TYPE_CHECKING:  # the schema imports this registry for its names and keys
+    from .scenario import OptimizerSettings
 
 EPS = 1e-8  # torch.optim's default for Adam and RMSprop
 RMSPROP_ALPHA = 0.99  # torch.optim.RMSprop's default smoothing constant
@@ -20,6 +21,8 @@ RMSPROP_ALPHA = 0.99  # torch.optim.RMSprop's default smoothing constant
 
 class SGD:
     """torch.optim.SGD (no dampening, no Nesterov): p -= lr * (momentum buffer or gradient)."""
+
+    keys: ClassVar[tuple[str, ...]] = ("lr", "momentum")  # the settings it takes (OptimizerSettings)
 
     def __init__(self, param: torch.Tensor, settings: OptimizerSettings):
         self.param, self.lr, self.momentum = param, settings.lr, settings.momentum
@@ -37,6 +40,8 @@ class SGD:
 
 class Adam:
     """torch.optim.Adam (Kingma & Ba 2015) with bias correction, eps 1e-8, no weight decay."""
+
+    keys: ClassVar[tuple[str, ...]] = ("lr", "betas")
 
     def __init__(self, param: torch.Tensor, settings: OptimizerSettings):
         self.param, self.lr = param, settings.lr
@@ -56,6 +61,8 @@ class Adam:
 class RMSprop:
     """torch.optim.RMSprop (alpha 0.99, eps 1e-8, not centred), with optional momentum."""
 
+    keys: ClassVar[tuple[str, ...]] = ("lr", "momentum")
+
     def __init__(self, param: torch.Tensor, settings: OptimizerSettings):
         self.param, self.lr, self.momentum = param, settings.lr, settings.momentum
         self.square_avg = torch.zeros_like(param)
@@ -71,7 +78,7 @@ class RMSprop:
             self.param.addcdiv_(grad, avg, value=-self.lr)
 
 
-OPTIMIZERS: dict[str, Callable[[torch.Tensor, OptimizerSettings], Callable[[torch.Tensor], None]]] = {
+OPTIMIZERS: dict[str, Callable[[torch.Tensor, "OptimizerSettings"], Callable[[torch.Tensor], None]]] = {
     "sgd": SGD,
     "adam": Adam,
     "rmsprop": RMSprop,

@@ -4,7 +4,7 @@ mode coverage for mixtures).
 
 A probe is built once per training with its own random stream (so recording never changes
 the training's draws) and called at each record point. It returns plain numpy arrays; the
-renderer draws them. PROBES maps the data dimension to its probe. Nothing here draws pictures.
+renderer draws them. PROBES maps the data's domain to its probe. Nothing here draws pictures.
 """
 from __future__ import annotations
 
@@ -26,12 +26,12 @@ def _np(t: torch.Tensor) -> np.ndarray:
 class _Probe:
     def __init__(self, sc: Scenario, real_set: torch.Tensor | None, seed: int):
         self.sc = sc
-        self.gen = torch.Generator().manual_seed(seed)
+        self.rng = torch.Generator().manual_seed(seed)
         data, noise = sc.data, sc.noise
-        self.z_fixed = noise.sample(sc.record.mapping_samples or self.default_samples, self.gen)
-        self.z_metric = noise.sample(METRIC_SAMPLES, self.gen)
-        self.real = real_set if real_set is not None else data.sample(1000, self.gen)
-        self.real_metric = _np(data.sample(DISTANCE_SAMPLES, self.gen))
+        self.z_fixed = noise.sample(sc.record.mapping_samples or self.default_samples, self.rng)
+        self.z_metric = noise.sample(METRIC_SAMPLES, self.rng)
+        self.real = real_set if real_set is not None else data.sample(1000, self.rng)
+        self.real_metric = _np(data.sample(DISTANCE_SAMPLES, self.rng))
         self.distance_to_data = energy_distance_to(self.real_metric)
         self.modes = data.modes() if hasattr(data, "modes") else None
         self.loss = LOSSES[sc.loss]
@@ -51,6 +51,10 @@ class _Probe:
             return (D(fakes)[:, 0] > D(self.real).mean()).numpy()
         return (self.d(D, fakes)[:, 0] > 0.5).numpy()
 
+    def distances(self, fakes: np.ndarray) -> dict[str, np.ndarray]:
+        """Distances of the domain's own beyond the energy distance (none by default)."""
+        return {}
+
     def common(self, G, D) -> dict[str, np.ndarray]:
         fakes = G(self.z_metric)
         out = {
@@ -58,8 +62,7 @@ class _Probe:
             "d_fake_mean": np.float64(self.d(D, fakes).mean()),
             "energy_distance": np.float64(self.distance_to_data(_np(fakes[:DISTANCE_SAMPLES]))),
         }
-        if self.real_metric.shape[1] == 1:  # the true W1 is cheap in 1D
-            out["w1"] = np.float64(wasserstein_1d(_np(fakes[:, 0]), self.real_metric[:, 0]))
+        out |= self.distances(_np(fakes))
         if self.modes is not None:
             covered, quality = mode_coverage(_np(fakes), *self.modes)
             out |= {"modes_covered": np.int64(covered), "high_quality": np.float64(quality)}
@@ -70,6 +73,13 @@ class Probe1D(_Probe):
     """Real data on the real line: D as a curve, G's density as a histogram."""
 
     default_samples = 10
+
+    @staticmethod
+    def cost(sc: Scenario) -> tuple[int, int]:
+        """(rows G or D maps, floats recorded) per snapshot, for cost.estimate."""
+        mapping = sc.record.mapping_samples or Probe1D.default_samples
+        rows = max(METRIC_SAMPLES, sc.record.density_samples, sc.record.grid)
+        return rows, sc.record.grid + 130 + 3 * mapping
 
     def __init__(self, sc: Scenario, real_set: torch.Tensor | None, seed: int):
         super().__init__(sc, real_set, seed)
@@ -82,13 +92,17 @@ class Probe1D(_Probe):
         self.x_grid = torch.linspace(lo - pad, hi + pad, rec.grid).reshape(-1, 1)
         self.density_edges = np.linspace(lo - pad, hi + pad, 121)
         self.z_fixed = self.z_fixed[torch.argsort(self.z_fixed[:, 0])]
-        self.z_density = noise.sample(rec.density_samples, self.gen)
+        self.z_density = noise.sample(rec.density_samples, self.rng)
         self.static |= {
             "x_grid": _np(self.x_grid[:, 0]),
             "real_pdf": data.pdf(_np(self.x_grid[:, 0])),
             "z_fixed": _np(self.z_fixed),
             "density_edges": self.density_edges,
         }
+
+    def distances(self, fakes: np.ndarray) -> dict[str, np.ndarray]:
+        """The true W1 to the data: cheap on a line (sorting)."""
+        return {"w1": np.float64(wasserstein_1d(fakes[:, 0], self.real_metric[:, 0]))}
 
     @torch.no_grad()
     def __call__(self, G: torch.nn.Module, D: torch.nn.Module) -> dict[str, np.ndarray]:
@@ -108,6 +122,12 @@ class Probe2D(_Probe):
     """Real data in the plane: D as a heat map, G's samples, G's manifold, the push on G."""
 
     default_samples = 512
+
+    @classmethod
+    def cost(cls, sc: Scenario) -> tuple[int, int]:
+        """(rows G or D maps, floats recorded) per snapshot, for cost.estimate."""
+        mapping = sc.record.mapping_samples or cls.default_samples
+        return max(METRIC_SAMPLES, cls.heat**2), cls.heat**2 + 6 * mapping + 3700
     heat = 90  # heat-map resolution per axis
     arrows = 24  # fakes that get an arrow of the gradient G receives
     manifold_lines = 15  # grid lines per noise axis (2D noise)
@@ -154,4 +174,4 @@ class Probe2D(_Probe):
         return out
 
 
-PROBES = {1: Probe1D, 2: Probe2D}
+PROBES = {"line": Probe1D, "plane": Probe2D}  # by the data's domain (data.DISTRIBUTIONS)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .fileio import atomic_open
 
-FORMAT = 1
+FORMAT = 2  # 2: the header names the data's domain and the loss's drawing (critic, W1)
 SWEEP_OUTPUTS = ("seeds", "spread")  # render outputs that only a seed sweep has
 
 
@@ -29,7 +29,7 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 class Run:
     """Arrays named as in DESIGN.md (``game``, ``objective``, ``snap_game``, ...) and ``meta``.
-    A seed sweep's arrays have a leading seed axis (``meta['seeds']``); ``member(k)`` is one seed."""
+    A seed sweep's arrays have a leading seed axis (``seeds``); ``member(k)`` is one seed."""
 
     def __init__(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]):
         self.arrays = {k: np.asarray(v) for k, v in arrays.items()}
@@ -49,13 +49,37 @@ class Run:
 
     @property
     def scenario(self) -> dict[str, Any]:
-        """The resolved scenario (defaults filled) as a plain dict."""
+        """The resolved scenario (defaults filled, the title as displayed) as a plain dict: the
+        one copy of the title, the description and the seed(s)."""
         return self.meta["scenario"]
+
+    @property
+    def title(self) -> str:
+        return self.scenario["title"]
+
+    @property
+    def description(self) -> str | None:
+        return self.scenario["description"]
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of a one-seed run; None for a sweep (``seeds``)."""
+        return self.scenario["seed"]
+
+    def titled(self, title: str) -> "Run":
+        """The same run (arrays shared) under another title."""
+        return Run(self.arrays, self.meta | {"scenario": self.scenario | {"title": title}})
+
+    @property
+    def domain(self) -> str:
+        """Where the data live (data.DISTRIBUTIONS): 'line' or 'plane'; panels, layouts and the
+        summary's numbers are registered by it."""
+        return self.meta["domain"]
 
     @property
     def seeds(self) -> list[int] | None:
         """A sweep's seeds (every array then has a leading seed axis); None for one seed."""
-        return self.meta.get("seeds")
+        return self.scenario["seeds"]
 
     def member(self, k: int) -> "Run":
         """Seed k's run out of a sweep: the arrays' k-th rows, with that seed in the header."""
@@ -66,8 +90,8 @@ class Run:
         own = [o for o in scenario["render"]["outputs"] if o not in SWEEP_OUTPUTS]
         scenario["render"] = dict(scenario["render"]) | {
             "outputs": own or default_outputs(sweep=False, hessian=scenario["record"]["hessian"])}
-        meta = {key: v for key, v in self.meta.items() if key not in ("seeds", "train_key")}
-        meta |= {"seed": seeds[k], "scenario": scenario, "member_of": self.meta.get("train_key")}
+        meta = {key: v for key, v in self.meta.items() if key != "train_key"}
+        meta |= {"scenario": scenario, "member_of": self.meta.get("train_key")}
         return Run({name: a[k] for name, a in self.arrays.items()}, meta)
 
     def save(self, path: str | Path) -> Path:
@@ -81,7 +105,7 @@ class Run:
                 info = zipfile.ZipInfo(f"{name}.npy", date_time=_EPOCH)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
-                zf.writestr(info, buf.getvalue(), compresslevel=1)  # float noise: level 6 saved 0.5 % for 1.3x the time
+                zf.writestr(info, buf.getvalue(), compresslevel=1)  # float noise barely compresses: a higher level buys little size for more time
         return path
 
     @classmethod

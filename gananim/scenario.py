@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import (BaseModel, ConfigDict, Field, Strict, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+                      model_serializer, model_validator)
 
 from . import __version__
 from .data import DISTRIBUTIONS, NOISES, Int, Real
@@ -24,10 +24,9 @@ from .errors import excerpt, one_line, shown
 from .hessian import MAX_EXACT_PARAMS
 from .losses import LOSSES, REGULARIZERS
 from .models import PLAYERS
+from .optim import OPTIMIZERS
+from .renderer import OUTPUTS
 from .run import SWEEP_OUTPUTS, default_outputs
-
-OPTIMIZERS = ("sgd", "adam", "rmsprop")
-OUTPUTS = ("animation", "summary", "hessian", *SWEEP_OUTPUTS)
 # bumped whenever the trainer's arithmetic changes (2: seeds stacked, closed-form gradients,
 # Lanczos tolerance 1e-4; 3: MLP gradients chained by hand, zero-sum G blocks from V; 4: Hessian
 # products chained by hand, Lanczos without restarts): cached runs of an older revision are
@@ -49,24 +48,71 @@ class _Block(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
+Betas = tuple[Annotated[Real, Field(ge=0, lt=1)], Annotated[Real, Field(ge=0, lt=1)]]
+
+
 class OptimizerSettings(_Block):
-    kind: Literal[OPTIMIZERS] = "sgd"  # type: ignore[valid-type]
+    """One player's optimiser. Each kind takes the keys its class in OPTIMIZERS lists (`keys`):
+    a key another kind takes is refused, not ignored, and is not written back out."""
+
+    kind: Literal[tuple(OPTIMIZERS)] = "sgd"  # type: ignore[valid-type]
     lr: Real = Field(0.1, gt=0.0)
     momentum: Real = Field(0.0, ge=0.0, lt=1.0)  # sgd, rmsprop
-    betas: tuple[Annotated[Real, Field(ge=0, lt=1)], Annotated[Real, Field(ge=0, lt=1)]] = (0.9, 0.999)  # adam
+    betas: Betas = (0.9, 0.999)  # adam
+
+    @model_serializer(mode="wrap")
+    def _own_keys_only(self, handler) -> dict[str, Any]:
+        takes = {"kind", "generator", "discriminator", *OPTIMIZERS[self.kind].keys}
+        return {key: v for key, v in handler(self).items() if key in takes}
+
+
+class PlayerOptimizer(_Block):
+    """A player's own optimiser settings: each key given replaces the shared one."""
+
+    kind: Optional[Literal[tuple(OPTIMIZERS)]] = None  # type: ignore[valid-type]
+    lr: Optional[Real] = Field(None, gt=0.0)
+    momentum: Optional[Real] = Field(None, ge=0.0, lt=1.0)
+    betas: Optional[Betas] = None
+
+    @model_serializer(mode="wrap")
+    def _given_keys_only(self, handler) -> dict[str, Any]:
+        return {key: v for key, v in handler(self).items() if v is not None}
+
+
+def _refuse_foreign(given: set[str], values: dict[str, Any], kind: str, where: str) -> None:
+    takes = OPTIMIZERS[kind].keys
+    foreign = sorted(given - {"kind", *takes})
+    if foreign:
+        got = values[foreign[0]]
+        raise _KeyError(f"{where}{foreign[0]}", f"{kind} does not take {foreign[0]} (it takes {', '.join(takes)})",
+                        list(got) if isinstance(got, tuple) else got)
 
 
 class Optimizer(OptimizerSettings):
     """Shared settings; `generator:` / `discriminator:` override them per player."""
 
-    generator: Optional[OptimizerSettings] = None
-    discriminator: Optional[OptimizerSettings] = None
+    generator: Optional[PlayerOptimizer] = None
+    discriminator: Optional[PlayerOptimizer] = None
+
+    @model_validator(mode="after")
+    def _keys_of_kind(self) -> "Optimizer":
+        shared = self.model_fields_set - {"generator", "discriminator"}
+        _refuse_foreign(shared, self.__dict__, self.kind, "optimizer.")
+        for player in ("generator", "discriminator"):
+            own = getattr(self, player)
+            if own is not None:
+                given = {key for key, v in own.__dict__.items() if v is not None}
+                _refuse_foreign(given, own.__dict__, own.kind or self.kind, f"optimizer.{player}.")
+        return self
 
     def for_player(self, player: str) -> OptimizerSettings:
-        """The shared settings, with the keys the player's block sets replacing them."""
-        shared = self.model_dump(exclude={"generator", "discriminator"}, exclude_unset=True)
+        """The shared settings, with the keys the player's block gives replacing them; a player
+        whose block names another kind keeps only the shared keys that kind takes."""
         own = getattr(self, player)
-        return OptimizerSettings(**shared | (own.model_dump(exclude_unset=True) if own is not None else {}))
+        mine = own.model_dump() if own is not None else {}
+        kind = mine.get("kind", self.kind)
+        shared = {key: getattr(self, key) for key in OPTIMIZERS[kind].keys}
+        return OptimizerSettings(**shared | mine | {"kind": kind})
 
 
 class InstanceNoise(_Block):
@@ -107,7 +153,7 @@ class Record(_Block):
 
 
 class Render(_Block):
-    outputs: Optional[list[Literal[OUTPUTS]]] = Field(None, min_length=1)  # type: ignore[valid-type]
+    outputs: Optional[list[Literal[tuple(OUTPUTS)]]] = Field(None, min_length=1)  # type: ignore[valid-type]
     fps: Int = Field(8, ge=1, le=50)
     formats: list[Literal["png", "pdf", "svg"]] = Field(default_factory=lambda: ["png"], min_length=1)  # static figures
     dpi: Int = Field(100, ge=50, le=300)
@@ -204,6 +250,11 @@ class Scenario(_Block):
 
     def display_title(self) -> str:
         return self.title or self.name.replace("_", " ").capitalize()
+
+    def recorded(self) -> dict[str, Any]:
+        """The scenario as a run's header keeps it: every key, defaults filled, the title as
+        displayed."""
+        return self.model_dump(mode="json") | {"title": self.display_title()}
 
 
 class _KeyError(ValueError):

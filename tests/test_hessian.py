@@ -3,15 +3,17 @@ import pytest
 import torch
 
 from gananim import hessian, losses
+from gananim.engines.autograd import HVP
+from gananim.engines.chained import ChainedHVP
 from gananim.models import MLP, Linear
 
 
 def test_exact_eigenvalues_match_autograd_hessian():
-    gen = torch.Generator().manual_seed(0)
-    G, D = MLP(hidden=[3]).build(1, 1, gen), MLP(hidden=[4]).build(1, 1, gen)
+    rng = torch.Generator().manual_seed(0)
+    G, D = MLP(hidden=[3]).build(1, 1, rng), MLP(hidden=[4]).build(1, 1, rng)
     V = hessian.value_function(D, G)
     theta = hessian.flat_params(D, G)
-    x, z = torch.randn(6, 1, generator=gen) + 5, torch.rand(6, 1, generator=gen)
+    x, z = torch.randn(6, 1, generator=rng) + 5, torch.rand(6, 1, generator=rng)
     e = torch.zeros(6, 1)
     thetas = torch.stack([theta, theta * 0.9])
     got = hessian.eigenvalues(V, thetas, torch.stack([x, x]), torch.stack([z, z]), torch.stack([e, e]), torch.stack([e, e]))
@@ -23,8 +25,8 @@ def test_exact_eigenvalues_match_autograd_hessian():
 
 
 def test_value_function_is_the_game_value():
-    gen = torch.Generator().manual_seed(1)
-    G, D = Linear().build(1, 1, gen), Linear().build(1, 1, gen)
+    rng = torch.Generator().manual_seed(1)
+    G, D = Linear().build(1, 1, rng), Linear().build(1, 1, rng)
     V = hessian.value_function(D, G)
     x, z, e = torch.randn(5, 1), torch.rand(5, 1), 0.3 * torch.randn(5, 1)
     want = losses.value(D(x + e), D(G(z) + e))
@@ -34,8 +36,8 @@ def test_value_function_is_the_game_value():
 def test_tutorial_game_hessian_structure():
     # Linear G, logistic D: V is linear in nothing and the D block is negative semi-definite
     # (V is concave in D's parameters for log-likelihood losses).
-    gen = torch.Generator().manual_seed(2)
-    G, D = Linear().build(1, 1, gen), Linear().build(1, 1, gen)
+    rng = torch.Generator().manual_seed(2)
+    G, D = Linear().build(1, 1, rng), Linear().build(1, 1, rng)
     V = hessian.value_function(D, G)
     x, z, e = torch.randn(10, 1) + 5, torch.rand(10, 1), torch.zeros(10, 1)
     H = torch.autograd.functional.hessian(lambda t: V(t, x, z, e, e), hessian.flat_params(D, G))
@@ -43,12 +45,12 @@ def test_tutorial_game_hessian_structure():
 
 
 def test_lanczos_matches_the_exact_extremes_on_a_small_net():
-    gen = torch.Generator().manual_seed(3)
-    G, D = MLP(hidden=[6]).build(2, 2, gen), MLP(hidden=[7]).build(2, 1, gen)
+    rng = torch.Generator().manual_seed(3)
+    G, D = MLP(hidden=[6]).build(2, 2, rng), MLP(hidden=[7]).build(2, 1, rng)
     p_d = sum(p.numel() for p in D.parameters())
     V = hessian.value_function(D, G)
     theta = hessian.flat_params(D, G)[None]
-    batch = (torch.randn(1, 32, 2, generator=gen), torch.randn(1, 32, 2, generator=gen),
+    batch = (torch.randn(1, 32, 2, generator=rng), torch.randn(1, 32, 2, generator=rng),
              torch.zeros(1, 32, 2), torch.zeros(1, 32, 2))
     full, d_block, g_block = hessian.eigenvalues(V, theta, *batch, p_d=p_d)
     lz_full, lz_d, lz_g = hessian.lanczos_spectra(V, theta, *batch, p_d=p_d, k=3)
@@ -58,9 +60,9 @@ def test_lanczos_matches_the_exact_extremes_on_a_small_net():
 
 
 def test_spectra_picks_the_path_by_size():
-    gen = torch.Generator().manual_seed(4)
+    rng = torch.Generator().manual_seed(4)
     for hidden, method, width in (([3], "exact", None), ([60], "lanczos", 4)):
-        G, D = MLP(hidden=hidden).build(2, 2, gen), MLP(hidden=hidden).build(2, 1, gen)
+        G, D = MLP(hidden=hidden).build(2, 2, rng), MLP(hidden=hidden).build(2, 1, rng)
         V = hessian.value_function(D, G)
         theta = hessian.flat_params(D, G)[None]
         batch = [torch.randn(1, 8, 2) for _ in range(4)]
@@ -72,11 +74,11 @@ def test_spectra_picks_the_path_by_size():
 def test_zero_sum_losses_share_the_generator_block_of_v():
     """For minimax and WGAN, G's loss is the part of V that depends on G, so the trainer takes
     G's block from V's Hessian (Loss.g_is_value); for the others it is a Hessian of its own."""
-    gen = torch.Generator().manual_seed(5)
-    G, D = MLP(hidden=[3]).build(1, 1, gen), MLP(hidden=[4]).build(1, 1, gen)
+    rng = torch.Generator().manual_seed(5)
+    G, D = MLP(hidden=[3]).build(1, 1, rng), MLP(hidden=[4]).build(1, 1, rng)
     p_d = sum(p.numel() for p in D.parameters())
     theta = hessian.flat_params(D, G)[None]
-    batch = (torch.randn(1, 8, 1, generator=gen) + 5, torch.rand(1, 8, 1, generator=gen),
+    batch = (torch.randn(1, 8, 1, generator=rng) + 5, torch.rand(1, 8, 1, generator=rng),
              torch.zeros(1, 8, 1), torch.zeros(1, 8, 1))
     for name, loss in losses.LOSSES.items():
         V = hessian.value_function(D, G, loss.value)
@@ -85,13 +87,28 @@ def test_zero_sum_losses_share_the_generator_block_of_v():
         same = np.allclose(own, from_v, rtol=1e-5, atol=1e-7 * np.abs(own).max())
         if loss.g_is_value:
             assert same, name
-        elif name != "hinge":  # hinge's V agrees with G's loss only where every fake has f > -1
+        elif name != "hinge":
             assert not same, name
+    # hinge: V's part in G is -E relu(1 + f(G(z))), G's loss -E f(G(z)). Where every fake has
+    # f > -1 they differ by a constant (same G block); where every fake has f < -1, V is flat in G
+    hinge = losses.LOSSES["hinge"]
+    V, own = hessian.value_function(D, G, hinge.value), hessian.generator_loss_function(D, G, hinge.g)
+    for shift, agree in ((100.0, True), (-100.0, False)):
+        moved = theta.clone()
+        moved[0, p_d - 1] += shift  # D's output bias: f moves by `shift` everywhere
+        g_own = hessian.eigenvalues(V, moved, *batch, p_d=p_d, g_own=own)[2]
+        g_of_v = hessian.eigenvalues(V, moved, *batch, p_d=p_d)[2]
+        assert np.abs(g_own).max() > 1e-4
+        if agree:
+            assert np.allclose(g_own, g_of_v, rtol=1e-5, atol=1e-7 * np.abs(g_own).max())
+        else:
+            assert np.abs(g_of_v).max() == 0.0
 
 
-def _mlp(d_in: int, d_out: int, activation: type[torch.nn.Module], bias: bool = True) -> torch.nn.Sequential:
-    return torch.nn.Sequential(torch.nn.Linear(d_in, 6, bias=bias), activation(), torch.nn.Linear(6, 5), activation(),
-                               torch.nn.Linear(5, d_out)).double()
+def _mlp(d_in: int, d_out: int, activation: type[torch.nn.Module], bias: bool = True,
+         width: int = 6) -> torch.nn.Sequential:
+    return torch.nn.Sequential(torch.nn.Linear(d_in, width, bias=bias), activation(), torch.nn.Linear(width, 5),
+                               activation(), torch.nn.Linear(5, d_out)).double()
 
 
 def test_chained_hessian_vector_products_equal_double_backward():
@@ -108,8 +125,8 @@ def test_chained_hessian_vector_products_equal_double_backward():
         p_d = sum(p.numel() for p in D.parameters())
         for loss in losses.LOSSES.values():
             for f in (hessian.value_function(D, G, loss.value), hessian.generator_loss_function(D, G, loss.g)):
-                chained, autograd = hessian.hvp(f, theta, x, z, e_r, e), hessian.HVP(f, theta, x, z, e_r, e)
-                assert isinstance(chained, hessian.ChainedHVP)
+                chained, autograd = hessian.hvp(f, theta, x, z, e_r, e), HVP(f, theta, x, z, e_r, e)
+                assert isinstance(chained, ChainedHVP)
                 v = torch.randn(theta.numel()).double()
                 want = autograd(v)
                 assert want.norm() > 0.1
@@ -132,9 +149,9 @@ def test_chained_products_of_affine_players_in_float32():
     batch = (torch.randn(10, 1) + 3, torch.rand(10, 1), torch.zeros(10, 1), torch.zeros(10, 1))
     for f in (hessian.value_function(D, G), hessian.generator_loss_function(D, G, losses.LOSSES["non_saturating"].g)):
         chained = hessian.hvp(f, theta, *batch)
-        assert isinstance(chained, hessian.ChainedHVP)
+        assert isinstance(chained, ChainedHVP)
         for v in torch.eye(4):
-            want = hessian.HVP(f, theta, *batch)(v)
+            want = HVP(f, theta, *batch)(v)
             assert torch.allclose(chained(v), want, rtol=1e-5, atol=1e-6 * float(want.abs().max()))
         with pytest.raises(ValueError, match="block"):
             chained.operator(slice(1, 3))
@@ -145,7 +162,7 @@ def test_players_that_do_not_chain_fall_back_to_double_backward():
     D, G = _mlp(2, 1, torch.nn.Tanh, bias=False), _mlp(3, 2, torch.nn.Tanh)
     theta = hessian.flat_params(D, G)
     assert isinstance(hessian.hvp(hessian.value_function(D, G), theta, *[torch.randn(4, d).double() for d in (2, 3, 2, 2)]),
-                      hessian.HVP)
+                      HVP)
 
 
 def test_lanczos_extremes_match_a_dense_solver_with_clustered_ends():
@@ -180,24 +197,29 @@ def test_lanczos_gives_up_after_its_step_budget_and_extremes_falls_back_to_arpac
 
 def test_stacked_exact_hessians_equal_torch_func(monkeypatch):
     """Chainable games take their exact Hessians by double backward over stacked points; a plain
-    function takes torch.func's vmap(hessian). Both agree, for V and G's own loss, with noise."""
+    function takes torch.func's vmap(hessian). Both agree, for V and G's own loss of every loss,
+    on a curved (tanh) and a piecewise-linear (leaky ReLU) pair of players, with noise. Small
+    players: torch.func's Hessian costs grow with the square of the parameter count."""
+    from gananim.engines import chained
+
     torch.manual_seed(10)
     calls = []
-    stack = hessian._stacked_hessians
-    monkeypatch.setattr(hessian, "_stacked_hessians", lambda *a: calls.append(a[3]) or stack(*a))
-    for activation in (torch.nn.Tanh, torch.nn.LeakyReLU):
-        D, G = _mlp(1, 1, activation), _mlp(2, 1, activation)
+    stack = chained.stacked_hessians
+    monkeypatch.setattr(chained, "stacked_hessians", lambda *a: calls.append(a[3]) or stack(*a))
+    monkeypatch.setattr(hessian, "STACKED_MIN_POINTS", 3)
+    for i, name in enumerate(losses.LOSSES):
+        activation = (torch.nn.Tanh, torch.nn.LeakyReLU)[i % 2]
+        D, G = _mlp(1, 1, activation, width=3), _mlp(2, 1, activation, width=3)
         theta = hessian.flat_params(D, G)
         thetas = torch.stack([theta, 0.8 * theta, 1.1 * theta])
         monkeypatch.setattr(hessian, "EXACT_CHUNK", 2 * theta.numel() ** 2)  # chunks of 2 and 1 points
-        monkeypatch.setattr(hessian, "STACKED_MIN_POINTS", 3)
         batch = [torch.randn(3, 12, d).double() for d in (1, 2, 1, 1)]
         p_d = sum(p.numel() for p in D.parameters())
-        for name in losses.LOSSES:
-            loss = losses.LOSSES[name]
-            for f in (hessian.value_function(D, G, loss.value), hessian.generator_loss_function(D, G, loss.g)):
-                stacked = hessian.eigenvalues(f, thetas, *batch, p_d=p_d)
-                plain = hessian.eigenvalues(lambda *a, f=f: f(*a), thetas, *batch, p_d=p_d)
-                for a, b in zip(stacked, plain):
-                    assert np.allclose(a, b, rtol=1e-9, atol=1e-12)
+        loss = losses.LOSSES[name]
+        for f in (hessian.value_function(D, G, loss.value), hessian.generator_loss_function(D, G, loss.g)):
+            stacked = hessian.eigenvalues(f, thetas, *batch, p_d=p_d)
+            plain = hessian.eigenvalues(lambda *a, f=f: f(*a), thetas, *batch, p_d=p_d)
+            assert np.abs(stacked[0]).max() > 1e-3, name  # a Hessian that is not zero
+            for a, b in zip(stacked, plain):
+                assert np.allclose(a, b, rtol=1e-9, atol=1e-12), name
     assert slice(2, 4) in calls  # the stacked path ran, in chunks

@@ -81,10 +81,10 @@ class Linear1D(torch.nn.Module):
 
 def test_gradient_penalty_is_zero_for_a_1_lipschitz_critic_and_positive_for_a_steeper_one():
     gp = REGULARIZERS["gradient_penalty"](weight=10.0)
-    gen = torch.Generator().manual_seed(0)
-    real, fake = torch.randn(64, 2, generator=gen) + 3, torch.randn(64, 2, generator=gen)
-    assert gp.penalty(Linear1D(1.0), real, fake, [gen]).item() == pytest.approx(0.0, abs=1e-6)
-    steep = gp.penalty(Linear1D(3.0), real, fake, [gen]).item()
+    rng = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(64, 2, generator=rng) + 3, torch.randn(64, 2, generator=rng)
+    assert gp.penalty(Linear1D(1.0), real, fake, [rng]).item() == pytest.approx(0.0, abs=1e-6)
+    steep = gp.penalty(Linear1D(3.0), real, fake, [rng]).item()
     assert steep == pytest.approx(10.0 * (3.0 - 1.0) ** 2, rel=1e-5)
 
 
@@ -101,11 +101,11 @@ def test_penalties_are_evaluated_where_their_definitions_say():
     D = Quadratic()
     assert REGULARIZERS["r1"](gamma=2.0).penalty(D, real, fake, None).item() == pytest.approx(0.5 * 2.0 * 13.0)
     assert REGULARIZERS["r2"](gamma=2.0).penalty(D, real, fake, None).item() == pytest.approx(0.5 * 2.0 * 2.5)
-    gen = torch.Generator().manual_seed(1)
+    rng = torch.Generator().manual_seed(1)
     a = torch.rand(2, 1, generator=torch.Generator().manual_seed(1))  # the same draw the penalty makes
     x_hat = a * real + (1 - a) * fake
     want = 10.0 * ((x_hat.norm(dim=1) - 1) ** 2).mean().item()  # on the interpolates, not on real or fake
-    assert REGULARIZERS["gradient_penalty"](weight=10.0).penalty(D, real, fake, [gen]).item() == pytest.approx(want, rel=1e-5)
+    assert REGULARIZERS["gradient_penalty"](weight=10.0).penalty(D, real, fake, [rng]).item() == pytest.approx(want, rel=1e-5)
 
 
 def test_r1_and_r2_are_gamma_half_mean_squared_gradient():

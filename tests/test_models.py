@@ -5,11 +5,11 @@ from gananim.models import MLP, PLAYERS, Linear
 
 
 def test_linear_tutorial_init():
-    gen = torch.Generator().manual_seed(0)
-    ws = torch.cat([Linear(init="normal", init_std=0.1).build(1, 1, gen).weight.detach().reshape(-1)
+    rng = torch.Generator().manual_seed(0)
+    ws = torch.cat([Linear(init="normal", init_std=0.1).build(1, 1, rng).weight.detach().reshape(-1)
                     for _ in range(4000)])
     assert abs(ws.std().item() - 0.1) < 0.005 and abs(ws.mean().item()) < 0.005
-    m = Linear().build(1, 1, gen)
+    m = Linear().build(1, 1, rng)
     assert m.bias.item() == 0.0
     assert sum(p.numel() for p in m.parameters()) == 2
 
@@ -39,14 +39,14 @@ def test_build_is_reproducible_and_leaves_global_rng_alone(name, init):
 def test_a_stack_maps_each_seed_through_its_own_parameters():
     from gananim.models import Stack
 
-    gens = [torch.Generator().manual_seed(s) for s in range(3)]
-    players = [MLP(hidden=[8, 8], activation="elu").build(3, 2, g) for g in gens]
+    rngs = [torch.Generator().manual_seed(s) for s in range(3)]
+    players = [MLP(hidden=[8, 8], activation="elu").build(3, 2, g) for g in rngs]
     stack = Stack(players)
     x = torch.randn(3, 5, 3)
     batched = stack(x)
     for s, player in enumerate(players):
         torch.testing.assert_close(batched[s], player(x[s]), rtol=1e-6, atol=1e-6)
-    stack.affine = False  # the generic path: torch.func.vmap over functional_call
+    stack.layers = None  # the generic path: torch.func.vmap over functional_call
     torch.testing.assert_close(stack(x), batched, rtol=1e-6, atol=1e-6)
     assert stack.load(2) is stack.template and torch.equal(stack.flat(2), torch.cat(
         [p.detach().reshape(-1) for p in players[2].parameters()]))

@@ -19,16 +19,16 @@ TORCH = {"sgd": lambda ps, o: torch.optim.SGD(ps, lr=o.lr, momentum=o.momentum),
     OptimizerSettings(kind="rmsprop", lr=1e-3, momentum=0.5),
 ], ids=lambda s: f"{s.kind}-{s.momentum}-{s.betas[0]}")
 def test_flat_optimiser_equals_torch_optim(settings):
-    gen = torch.Generator().manual_seed(3)
+    rng = torch.Generator().manual_seed(3)
     # a seed axis of 3, like models.Stack; sizes that are and are not multiples of a vector width
     shapes = [(3, 64, 2), (3, 64), (3, 1, 64), (3, 1), (3, 5, 2), (3, 5), (3, 1, 5), (3, 7)]
-    params = [torch.randn(s, generator=gen) for s in shapes]
+    params = [torch.randn(s, generator=rng) for s in shapes]
     flat = torch.cat([p.reshape(-1) for p in params])
     leaves = [p.clone().requires_grad_(True) for p in params]
     reference = TORCH[settings.kind](leaves, settings)
     step = OPTIMIZERS[settings.kind](flat, settings)
     for _ in range(25):
-        grads = [torch.randn(s, generator=gen) for s in shapes]
+        grads = [torch.randn(s, generator=rng) for s in shapes]
         for leaf, g in zip(leaves, grads):
             leaf.grad = g
         reference.step()

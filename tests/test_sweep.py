@@ -51,7 +51,7 @@ def test_a_sweep_equals_separate_runs(name):
     for k, seed in enumerate(SEEDS):
         alone = train(parse_scenario(raw | {"seed": seed}, name="alone"))
         member = sweep.member(k)
-        assert member.meta["seed"] == seed and set(member.arrays) == set(alone.arrays)
+        assert member.seed == seed and set(member.arrays) == set(alone.arrays)
         for key, value in alone.arrays.items():
             np.testing.assert_allclose(member.arrays[key], value, rtol=1e-5, atol=1e-6, err_msg=f"{key}, seed {seed}")
     # and the seeds really differ (each has its own stream)

@@ -82,14 +82,14 @@ def test_one_game_is_the_sgd_update_by_hand(update):
     sc = parse_scenario(tiny(training={"games": 1, "d_steps": 1, "g_steps": 1, "update": update},
                              record={"hessian": False}))
     r = train(sc)
-    gen = torch.Generator().manual_seed(sc.seed_list()[0])  # the trainer's draw order: data, G, D, then batches
-    x = sc.data.sample(10, gen).double().numpy()[:, 0]
-    G = sc.generator.build(1, 1, gen)
-    D = sc.discriminator.build(1, 1, gen)
+    rng = torch.Generator().manual_seed(sc.seed_list()[0])  # the trainer's draw order: data, G, D, then batches
+    x = sc.data.sample(10, rng).double().numpy()[:, 0]
+    G = sc.generator.build(1, 1, rng)
+    D = sc.discriminator.build(1, 1, rng)
     gw, gb = G.weight.item(), G.bias.item()
     dw, db = D.weight.item(), D.bias.item()
     sig = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
-    z = sc.noise.sample(10, gen).double().numpy()[:, 0]
+    z = sc.noise.sample(10, rng).double().numpy()[:, 0]
     f = gw * z + gb
     # D minimises -mean log s(dw x + db) - mean log(1 - s(dw f + db))
     dr, df = sig(dw * x + db), sig(dw * f + db)
@@ -98,7 +98,7 @@ def test_one_game_is_the_sgd_update_by_hand(update):
     assert r.grad_norm_d[0] == pytest.approx(math.hypot(grad_w, grad_b), rel=1e-4)
     new_dw, new_db = dw - 0.1 * grad_w, db - 0.1 * grad_b
     if update == "alternating":  # G sees a fresh batch and the updated D
-        z = sc.noise.sample(10, gen).double().numpy()[:, 0]
+        z = sc.noise.sample(10, rng).double().numpy()[:, 0]
         dw, db = new_dw, new_db
     # G minimises mean log(1 - s(dw (gw z + gb) + db))
     df = sig(dw * (gw * z + gb) + db)
@@ -131,22 +131,22 @@ def test_closed_form_gradients_equal_autograd(loss, update):
                 "regularizer": {"kind": "weight_clip", "clip": 0.5}}
         raw["record"] |= {"mapping_samples": 32}
     fast = train(parse_scenario(raw))
-    slow = train(parse_scenario(raw), closed_form=False)
+    slow = train(parse_scenario(raw), engine="autograd")
     for key, value in slow.arrays.items():
         np.testing.assert_allclose(fast.arrays[key], value, rtol=1e-5, atol=1e-6, err_msg=key)
 
 
 def test_linear_games_step_without_autograd(monkeypatch):
-    import gananim.trainer as trainer
+    import gananim.engines.autograd as autograd
 
     def refuse(*args):
         raise AssertionError("autograd called")
 
-    monkeypatch.setattr(trainer, "_grads", refuse)
+    monkeypatch.setattr(autograd, "grads", refuse)
     sc = parse_scenario(tiny(record={"hessian": False}, training={"games": 5}))
     assert len(train(sc).objective) == 5  # closed form: no autograd step
     with pytest.raises(AssertionError, match="autograd called"):
-        train(sc, closed_form=False)
+        train(sc, engine="autograd")
     mlp = parse_scenario(tiny(record={"hessian": False}, training={"games": 5}, discriminator={"kind": "mlp"},
                               regularizer={"kind": "gradient_penalty", "weight": 1.0}, optimizer={"lr": 0.01}))
     with pytest.raises(AssertionError, match="autograd called"):
@@ -176,7 +176,7 @@ def test_hand_chained_mlp_gradients_equal_autograd(activation, loss, regularizer
                regularizer=reg, optimizer={"kind": "sgd", "lr": 0.02, "momentum": 0.5}, instance_noise={"std": 0.3},
                training={"games": 12, "d_steps": 3}, record={"every": 4, "hessian": False})
     fast = train(parse_scenario(raw))
-    slow = train(parse_scenario(raw), closed_form=False)
+    slow = train(parse_scenario(raw), engine="autograd")
     for key, value in slow.arrays.items():
         np.testing.assert_allclose(fast.arrays[key], value, rtol=1e-4, atol=1e-5, err_msg=key)
     assert not np.allclose(fast.objective[0], fast.objective[-1])  # it trained

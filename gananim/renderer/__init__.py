@@ -30,8 +30,7 @@ def _first_seed(run: Run) -> Run:
     if run.seeds is None:
         return run
     first = run.member(0)
-    first.meta = first.meta | {"title": f"{run.meta['title']} (seed {first.meta['seed']})"}
-    return first
+    return first.titled(f"{run.title} (seed {first.seed})")
 
 
 def _animated(make: Callable, name: str, one_seed: bool) -> Callable:

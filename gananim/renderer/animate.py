@@ -18,7 +18,7 @@ from PIL import Image
 from ..fileio import atomic_open, atomic_path
 from ..run import Run
 from . import style
-from .panels import PANELS, ObjectiveStrip
+from .panels import LAYOUTS, PANELS, ObjectiveStrip
 
 Progress = Callable[[int, int], None]
 GIF_COLOURS = 128
@@ -28,18 +28,19 @@ TITLE_CHARS = 52  # longer titles wrap, so they never run into the game counter
 
 def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]:
     """Build the figure once; return it and update(i) that moves it to snapshot i."""
-    plane = run.meta["data_dim"] == 2  # a square field: the legend goes beside it, not below
-    fig = Figure(figsize=style.ANIMATION_SIZE_2D if plane else style.ANIMATION_SIZE, dpi=dpi, layout="constrained")
+    layout = LAYOUTS[run.domain]
+    beside = layout.legend_beside
+    fig = Figure(figsize=layout.animation_size, dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     grid = fig.add_gridspec(2, 1, height_ratios=[3.2, 1])
-    main = PANELS[run.meta["data_dim"]](fig.add_subplot(grid[0]), run)
+    main = PANELS[run.domain](fig.add_subplot(grid[0]), run)
     strip = ObjectiveStrip(fig.add_subplot(grid[1]), run)
-    fig.suptitle(textwrap.fill(run.meta["title"], TITLE_CHARS), fontsize=15, fontweight="bold", x=0.02, ha="left")
+    fig.suptitle(textwrap.fill(run.title, TITLE_CHARS), fontsize=15, fontweight="bold", x=0.02, ha="left")
     handles = main.handles() + strip.handles()
-    where = dict(loc="outside right upper", ncol=1) if plane else dict(loc="outside lower center", ncol=3)
+    where = dict(loc="outside right upper", ncol=1) if beside else dict(loc="outside lower center", ncol=3)
     fig.legend(**where, fontsize=11, frameon=False, handlelength=1.6, columnspacing=1.2, handles=handles)
     # the game counter: top right, or under the title when the legend takes the right side
-    counter = (fig.text(0.02, 0.935, "", ha="left", va="top", fontsize=15, fontweight="bold") if plane
+    counter = (fig.text(0.02, 0.935, "", ha="left", va="top", fontsize=15, fontweight="bold") if beside
                else fig.text(0.98, 0.985, "", ha="right", va="top", fontsize=15, fontweight="bold"))
     n_games = len(run.game)
 
@@ -140,8 +141,8 @@ def blit_frames(fig: Figure, update: Callable[[int], list], n: int,
 
 
 def canvas_rgb(rgba: memoryview) -> np.ndarray:
-    """An RGB copy of the canvas: Pillow drops the alpha channel in 0.8 ms a frame here, numpy's
-    strided copy (rgba[..., :3].copy()) took 1.7."""
+    """An RGB copy of the canvas: Pillow drops the alpha channel in one contiguous pass, where
+    numpy's strided copy (rgba[..., :3].copy()) walks the buffer with a stride."""
     h, w = rgba.shape[:2]
     return np.asarray(Image.frombuffer("RGBA", (w, h), rgba, "raw", "RGBA", 0, 1).convert("RGB"))
 

@@ -38,8 +38,8 @@ def compare_frames(runs: list[Run], dpi: int, progress: Optional[Progress] = Non
     grid = fig.add_gridspec(2, n, height_ratios=[3.2, 1])
     columns = []
     for k, run in enumerate(runs):
-        main = PANELS[run.meta["data_dim"]](fig.add_subplot(grid[0, k]), run)
-        main.ax.set_title(textwrap.fill(run.meta["title"], 34), fontsize=12)
+        main = PANELS[run.domain](fig.add_subplot(grid[0, k]), run)
+        main.ax.set_title(textwrap.fill(run.title, 34), fontsize=12)
         strip = ObjectiveStrip(fig.add_subplot(grid[1, k]), run)
         strip.ax.set_xlim(0, max(len(r.game) for r in runs))  # one game axis for every column
         columns.append((run, main, strip))

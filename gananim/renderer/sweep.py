@@ -17,11 +17,9 @@ from matplotlib.lines import Line2D
 from ..metrics import TAIL, games_to_reference
 from ..run import Run
 from . import style
-from .panels import PANELS
+from .panels import LAYOUTS, PANELS
 from .panels.objective import objective_label
 
-TILE_1D = (3.6, 2.6)  # inches per tile
-TILE_2D = (3.0, 3.0)
 TILE_RC = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "xtick.labelsize": 9, "ytick.labelsize": 9,
            "lines.markersize": 4}
 REACHED, MISSED = style.BLUE, style.VERMILLION  # also told apart by line style and marker
@@ -53,8 +51,7 @@ def seeds_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]:
     """The small multiples: a persistent figure and update(i) that moves every tile to snapshot i."""
     seeds, games = run.seeds, reached(run)
     rows, cols = _layout(len(seeds))
-    plane = run.meta["data_dim"] == 2
-    w, h = TILE_2D if plane else TILE_1D
+    w, h = LAYOUTS[run.domain].tile
     ref = reference_name(run)
     with mpl.rc_context(TILE_RC):
         fig = Figure(figsize=(cols * w, rows * h + 2.9), dpi=dpi, layout="constrained")
@@ -63,7 +60,7 @@ def seeds_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]:
         panels = []
         for k, seed in enumerate(seeds):
             ax = fig.add_subplot(grid[k // cols, k % cols])
-            panel = PANELS[run.meta["data_dim"]](ax, run.member(k))
+            panel = PANELS[run.domain](ax, run.member(k))
             if k + cols < len(seeds):  # a tile below carries the x label
                 ax.set_xlabel("")
             if k % cols:
@@ -79,7 +76,7 @@ def seeds_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]:
     strip.set_title(f"{objective_label(run)} of every seed so far  ·  {_count(games)}", fontsize=12)
     handles = panels[0].handles() + lines
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), fontsize=11, frameon=False)
-    fig.suptitle(textwrap.fill(run.meta["title"], 70), fontsize=16, fontweight="bold",
+    fig.suptitle(textwrap.fill(run.title, 70), fontsize=16, fontweight="bold",
                  x=0.01, ha="left")
     counter = fig.text(0.99, 0.995, "", ha="right", va="top", fontsize=15, fontweight="bold")
     n_games = run.objective.shape[1]
@@ -160,5 +157,5 @@ def spread_figure(run: Run, dpi: int) -> Figure:
     right.legend(loc="best", fontsize=11)
     fig.legend(handles=[*handles, *left.get_legend_handles_labels()[0]], loc="outside lower center", ncol=5,
                fontsize=11, frameon=False)
-    fig.suptitle(run.meta["title"], fontsize=16, fontweight="bold")
+    fig.suptitle(run.title, fontsize=16, fontweight="bold")
     return fig

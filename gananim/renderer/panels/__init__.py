@@ -2,12 +2,28 @@
 
 A panel is built once (static artists drawn, changing artists created) and then
 ``update(i)`` moves its artists to snapshot i and returns them; it never calls pyplot.
-PANELS maps the data dimension to the animation's main panel.
+PANELS maps the data's domain (``Run.domain``: line, plane) to the animation's main panel,
+LAYOUTS to how a figure is laid out around it.
 """
+from dataclasses import dataclass
+
+from .. import style
 from .field2d import Field2D
 from .mapping1d import Mapping1D
 from .objective import ObjectiveStrip
 
-PANELS = {1: Mapping1D, 2: Field2D}
 
-__all__ = ["PANELS", "Field2D", "Mapping1D", "ObjectiveStrip"]
+@dataclass(frozen=True)
+class Layout:
+    animation_size: tuple[float, float]  # inches of the animation
+    legend_beside: bool  # a square field: the legend goes beside it (else below), the counter under the title
+    tile: tuple[float, float]  # inches of one seed's tile in the small multiples
+
+
+PANELS = {"line": Mapping1D, "plane": Field2D}
+LAYOUTS = {
+    "line": Layout(style.ANIMATION_SIZE, legend_beside=False, tile=(3.6, 2.6)),
+    "plane": Layout(style.ANIMATION_SIZE_2D, legend_beside=True, tile=(3.0, 3.0)),
+}
+
+__all__ = ["LAYOUTS", "PANELS", "Field2D", "Layout", "Mapping1D", "ObjectiveStrip"]

@@ -1,6 +1,7 @@
 """The value D maximises over games (V for the minimax losses), with the loss's equilibrium
-reference (-2 log 2 for minimax and non-saturating) and, for a Wasserstein critic on 1D
-data, the true W1 between G's samples and the data."""
+reference (-2 log 2 for minimax and non-saturating) and, for a loss whose value estimates W1
+(the Wasserstein critic's) on data where the true W1 is recorded (a line), that W1 between G's
+samples and the data. What to draw comes from the loss, through the Run's header."""
 from __future__ import annotations
 
 from matplotlib.axes import Axes
@@ -11,14 +12,13 @@ from .. import style
 
 
 def true_w1(run: Run) -> bool:
-    """Draw the true W1 next to the critic's estimate (Wasserstein loss, 1D data)."""
-    return run.scenario["loss"] == "wasserstein" and "w1" in run
+    """Draw the true W1 next to the loss's estimate of it (losses.Loss.estimates_w1), where recorded."""
+    return run.meta["estimates_w1"] and "w1" in run
 
 
 def objective_label(run: Run) -> str:
-    if run.scenario["loss"] == "wasserstein":
-        return "critic gap E f(x) − E f(G(z))"
-    return run.meta["value_label"]
+    """The objective curve's legend label (losses.Loss.curve_label)."""
+    return run.meta["objective_label"]
 
 
 def draw_objective(ax: Axes, run: Run, **line) -> None:

@@ -1,0 +1,95 @@
+"""The autograd engine: gradients and second derivatives of any players by torch.autograd.
+
+It takes every ``nn.Module`` player: bias-free layers, batch norm (its running statistics are
+buffers, stacked per seed like the parameters; models.Stack), any activation, any loss and any
+penalty. A player that chains runs its forward pass as batched matrix products; any other runs
+per seed through torch.func.functional_call (vmap over the seeds only when there is more than
+one). Hessians: torch.func's vmap(hessian) for exact ones, double backward for products.
+Nothing here draws pictures.
+"""
+from __future__ import annotations
+
+import contextlib
+import warnings
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+from scipy.sparse.linalg import LinearOperator
+
+from .. import losses
+
+Tensor = torch.Tensor
+Step = tuple[Callable[[], Tensor], tuple[Tensor, ...]]
+
+
+def grads(per_seed_loss: Tensor, params: list[Tensor]) -> tuple[Tensor, ...]:
+    """Each seed's gradient (seeds share no parameter, so the gradient of the sum is each one's)."""
+    return torch.autograd.grad(per_seed_loss.sum(), params)
+
+
+class Autograd:
+    """The game's gradients by backpropagation through autograd's graph."""
+
+    name = "autograd"
+    grad_mode = contextlib.nullcontext
+
+    def __init__(self, G, D, loss: losses.Loss, regularizer, rngs: list[torch.Generator]):
+        self.G, self.D, self.loss, self.reg, self.rngs = G, D, loss, regularizer, rngs
+
+    def d_step(self, real: Tensor, fake: Tensor) -> Step:
+        """D's loss and gradients on a real and a fake batch (S, B, d), instance noise included."""
+        B, D, loss = real.shape[1], self.D, self.loss
+        if D.buffers:  # batch statistics: real and fake rows must not share one batch
+            d_loss = loss.d(D(real), D(fake))
+        else:  # one forward for both batches (row-wise the same numbers)
+            out = D(torch.cat([real, fake], dim=1))
+            d_loss = loss.d(out[:, :B], out[:, B:])  # one loss per seed
+        if self.reg.penalises:
+            d_loss = d_loss + self.reg.penalty(D, real, fake, self.rngs)
+        return (lambda: d_loss), grads(d_loss, D.params)
+
+    def g_step(self, z: Tensor, eps: Optional[Tensor]) -> Step:
+        """G's loss and gradients: G(z) + eps -> D -> loss, back to G's parameters."""
+        fake = self.G(z)
+        g_loss = self.loss.g(self.D(fake if eps is None else fake + eps))
+        return (lambda: g_loss), grads(g_loss, self.G.params)
+
+    @staticmethod
+    def hessians(f: Callable[..., Tensor], thetas: Tensor, batches: tuple, sl: slice) -> Tensor:
+        """The exact Hessians of f at the points thetas[sl] (torch.func's vmap of hessian)."""
+        from torch.func import hessian, vmap
+
+        with warnings.catch_warnings():  # torch's own deprecation notice from inside vmap's backward
+            warnings.filterwarnings("ignore", message="An output with one or more elements was resized")
+            h = vmap(hessian(f, argnums=0))(thetas[sl], *(b[sl] for b in batches)).double()
+        return 0.5 * (h + h.transpose(1, 2))  # symmetric up to float rounding
+
+    @staticmethod
+    def hvp(f: Callable[..., Tensor], theta: Tensor, *batch: Tensor) -> "HVP":
+        return HVP(f, theta, *batch)
+
+
+class HVP:
+    """Hessian-vector products of f at one point, by double backward (the graph is kept)."""
+
+    def __init__(self, f: Callable[..., Tensor], theta: Tensor, *batch: Tensor):
+        self.theta = theta.detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            (self.grad,) = torch.autograd.grad(f(self.theta, *batch), self.theta, create_graph=True)
+
+    def __call__(self, v: Tensor) -> Tensor:
+        (hv,) = torch.autograd.grad(self.grad, self.theta, grad_outputs=v, retain_graph=True)
+        return hv
+
+    def operator(self, part: slice) -> LinearOperator:
+        """The Hessian block part x part as a scipy LinearOperator (float64 in and out)."""
+        p = len(self.theta)
+        size = len(range(p)[part])
+
+        def matvec(v: np.ndarray) -> np.ndarray:
+            full = torch.zeros(p)
+            full[part] = torch.as_tensor(np.ravel(v), dtype=torch.float32)
+            return self(full)[part].double().numpy()
+
+        return LinearOperator((size, size), matvec=matvec, dtype=np.float64)

@@ -1,0 +1,142 @@
+"""The gradient engines (gananim/engines): one predicate picks the chained engine, the autograd
+engine takes any player (bias-free layers, batch norm), and both give the same numbers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from gananim import engines, losses
+from gananim.engines import chained
+from gananim.losses import LOSSES, REGULARIZERS
+from gananim.models import MLP, PLAYERS, Stack
+from gananim.scenario import parse_scenario
+from gananim.trainer import train
+
+from .conftest import tiny
+
+RELU = {"kind": "mlp", "hidden": [5], "activation": "relu"}
+
+
+def _regularizer(name: str):
+    return REGULARIZERS[name](**({"clip": 0.5} if name == "weight_clip" else {}))
+
+
+@pytest.mark.parametrize("player", sorted(PLAYERS))
+def test_every_registered_player_chains(player):
+    """Every shipped player is affine layers and activations of known slope and curvature."""
+    module = PLAYERS[player]().build(2, 1, torch.Generator().manual_seed(0))
+    assert chained.layers_of(module) is not None
+    assert engines.supports(module, module)
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+@pytest.mark.parametrize("regularizer", sorted(REGULARIZERS))
+def test_the_predicate_over_every_loss_and_regularizer(loss, regularizer):
+    """On ReLU players every shipped loss and regularizer chains; on a tanh critic a penalty
+    does not (its input gradient moves with the weights between kinks), everything else does."""
+    rng = torch.Generator().manual_seed(0)
+    relu, tanh = MLP(hidden=[4], activation="relu").build(1, 1, rng), MLP(hidden=[4]).build(1, 1, rng)
+    reg = _regularizer(regularizer)
+    assert engines.supports(relu, relu, LOSSES[loss], reg)
+    assert engines.supports(tanh, tanh, LOSSES[loss], reg) == (not reg.penalises)
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_engines_agree_for_every_loss(loss):
+    """Both engines on the same game (a gradient penalty on a ReLU critic, instance noise,
+    momentum): the same numbers to float rounding."""
+    raw = tiny(loss=loss, generator=RELU, discriminator=RELU, regularizer={"kind": "gradient_penalty", "weight": 1.0},
+               instance_noise={"std": 0.3}, optimizer={"kind": "sgd", "lr": 0.02, "momentum": 0.5},
+               training={"games": 8, "d_steps": 2}, record={"every": 4, "hessian": False})
+    fast, slow = train(parse_scenario(raw)), train(parse_scenario(raw), engine="autograd")
+    for key in ("objective", "d_loss", "g_loss", "grad_norm_d", "grad_norm_g", "g_of_z"):
+        np.testing.assert_allclose(fast.arrays[key], slow.arrays[key], rtol=1e-4, atol=1e-5, err_msg=key)
+    assert not np.allclose(fast.objective[0], fast.objective[-1])  # it trained
+
+
+def test_a_loss_or_penalty_without_derivatives_runs_on_autograd():
+    """A new loss with no entry in the chained engine's D_GRADS / G_GRADS, or a new penalty
+    with no slope, is not an error: the predicate sends the game to autograd."""
+    rng = torch.Generator().manual_seed(0)
+    relu = MLP(hidden=[4], activation="relu").build(1, 1, rng)
+    shifted = losses.Loss(lambda r, f: losses.minimax_d(r, f) + 1.0, losses.minimax_g, losses.value, -1.0, "ref",
+                          "probability")
+    assert not engines.supports(relu, relu, shifted)
+
+    class R1Twice(losses.R1):  # a subclass: its calculus is not known to be R1's
+        def per_row(self, sq):
+            return self.gamma * sq
+
+    assert not engines.supports(relu, relu, LOSSES["minimax"], R1Twice())
+    G, D = Stack([relu]), Stack([MLP(hidden=[4], activation="relu").build(1, 1, rng)])
+    engine = engines.engine_for(G, D, LOSSES["minimax"], R1Twice(), [rng])
+    assert engine.name == "autograd"
+    loss, grads = engine.d_step(torch.randn(1, 6, 1), torch.randn(1, 6, 1))
+    assert torch.isfinite(loss()).all() and len(grads) == len(D.params)
+    with pytest.raises(ValueError, match="chained engine does not support"):
+        engines.engine_for(G, D, LOSSES["minimax"], R1Twice(), [rng], "chained")
+    with pytest.raises(ValueError, match="engine must be one of"):
+        engines.engine_for(G, D, LOSSES["minimax"], R1Twice(), [rng], "jax")
+
+
+def _bias_free_bn(d_in: int, d_out: int) -> nn.Module:
+    return nn.Sequential(nn.Linear(d_in, 6, bias=False), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, d_out))
+
+
+@pytest.fixture
+def batch_norm_players(monkeypatch):
+    """The mlp player built as a bias-free layer, batch norm, ReLU and an output layer."""
+    monkeypatch.setattr(MLP, "_layers", lambda self, d_in, d_out: _bias_free_bn(d_in, d_out))
+
+
+def test_bias_free_and_batch_norm_players_do_not_chain(batch_norm_players):
+    module = MLP().build(1, 1, torch.Generator().manual_seed(0))
+    assert isinstance(module[1], nn.BatchNorm1d) and module[0].bias is None
+    assert chained.layers_of(module) is None
+    assert chained.layers_of(nn.Linear(2, 1, bias=False)) is None  # took the fast path and crashed before
+    assert not engines.supports(module, module)
+
+
+def test_batch_norm_players_train_on_autograd_with_their_own_statistics_per_seed(batch_norm_players):
+    """A sweep of batch-norm players: each seed keeps its own running statistics (stacked like the
+    parameters, updated under vmap), and each seed's numbers are a separate run's; the Hessian of
+    V is taken with batch statistics, without moving the players."""
+    # SGD: Adam's first steps are the signs of the gradients, which float rounding flips where one is ~0
+    raw = tiny(generator={"kind": "mlp"}, discriminator={"kind": "mlp"}, optimizer={"kind": "sgd", "lr": 0.05},
+               training={"games": 6, "d_steps": 2}, record={"every": 3, "hessian": True})
+    sweep = train(parse_scenario(raw | {"seed": None, "seeds": [3, 4]}))
+    assert np.isfinite(sweep.objective).all() and np.isfinite(sweep.hessian_eigvals).all()
+    assert sweep.hessian_eigvals.shape[:2] == sweep.hessian_game.shape == (2, 3)  # games 1, 3 and 6
+    for k, seed in enumerate([3, 4]):
+        alone = train(parse_scenario(raw | {"seed": seed}))
+        for key in ("objective", "d_loss", "grad_norm_g", "hessian_eigvals"):
+            np.testing.assert_allclose(sweep.member(k).arrays[key], alone.arrays[key], rtol=1e-4, atol=1e-5,
+                                       err_msg=key)
+    assert not np.allclose(sweep.objective[0], sweep.objective[1])  # two seeds, two games
+
+    rngs = [torch.Generator().manual_seed(s) for s in (0, 1)]
+    players = [_bias_free_bn(2, 1) for _ in rngs]
+    D = Stack(players)
+    before = D.buffers["1.running_mean"].clone()
+    out = D(torch.randn(2, 8, 2))
+    assert out.shape == (2, 8, 1)
+    moved = D.buffers["1.running_mean"]
+    assert not torch.equal(moved[0], before[0]) and not torch.equal(moved[0], moved[1])
+    assert int(D.buffers["1.num_batches_tracked"][1]) == 1
+
+
+def test_the_autograd_engine_keeps_real_and_fake_apart_for_batch_statistics():
+    """With buffers, D sees the real and the fake batch in separate passes (batch norm must not
+    mix them); D's loss is then the loss of those two passes."""
+    torch.manual_seed(0)
+    module = _bias_free_bn(1, 1)
+    D, G = Stack([module]), Stack([nn.Linear(1, 1)])
+    engine = engines.engine_for(G, D, LOSSES["minimax"], REGULARIZERS["none"](), [torch.Generator()])
+    real, fake = torch.randn(1, 16, 1) + 4, torch.randn(1, 16, 1)
+    loss, _ = engine.d_step(real, fake)
+    twin = _bias_free_bn(1, 1)
+    twin.load_state_dict(module.state_dict())
+    want = LOSSES["minimax"].d(twin(real[0]), twin(fake[0]))
+    assert float(loss()[0].detach()) == pytest.approx(float(want.detach()), rel=1e-6)
