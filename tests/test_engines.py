@@ -140,3 +140,33 @@ def test_the_autograd_engine_keeps_real_and_fake_apart_for_batch_statistics():
     twin.load_state_dict(module.state_dict())
     want = LOSSES["minimax"].d(twin(real[0]), twin(fake[0]))
     assert float(loss()[0].detach()) == pytest.approx(float(want.detach()), rel=1e-6)
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_closed_form_loss_derivatives_equal_autograd(loss):
+    """Each loss's hand-derived derivatives with respect to D's outputs (chained.D_GRADS,
+    G_GRADS) against autograd, on outputs on both sides of every kink (hinge's at +-1)."""
+    spec = LOSSES[loss]
+    real = torch.linspace(-3, 3, 13).reshape(1, 13, 1).double().requires_grad_(True)
+    fake = torch.linspace(-2.5, 3.5, 13).reshape(1, 13, 1).double().requires_grad_(True)
+    want_real, want_fake = torch.autograd.grad(spec.d(real, fake).sum(), (real, fake))
+    got_real, got_fake = chained.D_GRADS[spec.d](real.detach(), fake.detach())
+    torch.testing.assert_close(got_real, want_real)
+    torch.testing.assert_close(got_fake, want_fake)
+    (want_g,) = torch.autograd.grad(spec.g(fake).sum(), fake)
+    torch.testing.assert_close(chained.G_GRADS[spec.g](fake.detach()), want_g)
+    assert want_real.abs().sum() > 0 and want_g.abs().sum() > 0
+
+
+@pytest.mark.parametrize("regularizer", sorted(chained.PENALTY_SLOPES, key=lambda c: c.__name__))
+def test_penalty_slopes_equal_autograd(regularizer):
+    reg = regularizer()
+    sq = torch.linspace(0.01, 4.0, 9).double().requires_grad_(True)
+    (want,) = torch.autograd.grad(reg.per_row(sq).sum(), sq)
+    torch.testing.assert_close(chained.PENALTY_SLOPES[regularizer](reg, sq.detach()), want)
+
+
+def test_every_penalising_regularizer_has_a_slope_or_runs_on_autograd():
+    """A registered penalty without a slope would silently lose the fast path: say which."""
+    penalising = {cls for cls in REGULARIZERS.values() if cls().penalises}
+    assert penalising == set(chained.PENALTY_SLOPES)

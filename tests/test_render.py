@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from gananim.fileio import atomic_open
+from gananim.losses import LOSSES
 from gananim.metrics import headline
 from gananim.renderer import render
 from gananim.renderer.animate import render_frames, shared_palette
@@ -153,3 +154,25 @@ def test_blitted_frames_equal_a_full_redraw(make, raw):
             full = np.asarray(fig.canvas.buffer_rgba())[..., :3]
             differ = np.any(np.abs(full.astype(int) - frames[i]) > 8, axis=-1)
             assert differ.sum() <= 8, (i, int(differ.sum()))  # a few anti-aliased pixels where ticks meet the box
+
+
+def test_every_data_domain_has_a_panel_a_layout_and_its_numbers():
+    from gananim.data import DISTRIBUTIONS
+    from gananim.metrics import D_ON_DATA
+    from gananim.renderer.panels import LAYOUTS, PANELS
+
+    domains = {spec.domain for spec in DISTRIBUTIONS.values()}
+    assert domains == set(PANELS) == set(LAYOUTS) == set(D_ON_DATA) == {"line", "plane"}
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_how_a_loss_is_drawn_comes_from_the_loss(loss):
+    """The objective's legend label and the true W1 beside an estimate of it follow the loss
+    object (losses.Loss.curve_label, estimates_w1), through the run's header."""
+    from gananim.renderer.panels.objective import objective_label, true_w1
+
+    spec = LOSSES[loss]
+    run = train(parse_scenario(tiny(loss=loss, training={"games": 3}, record={"hessian": False})))
+    assert objective_label(run) == (spec.curve_label or spec.value_label)
+    assert true_w1(run) == spec.estimates_w1 == (loss == "wasserstein")
+    assert run.meta["reference"] == spec.reference and run.meta["d_output"] == spec.output

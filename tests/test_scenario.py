@@ -8,6 +8,7 @@ import yaml
 from gananim.data import DISTRIBUTIONS, NOISES
 from gananim.losses import LOSSES
 from gananim.models import PLAYERS
+from gananim.optim import OPTIMIZERS
 from gananim.scenario import ScenarioError, load_scenario, parse_scenario
 
 from .conftest import tiny
@@ -156,13 +157,47 @@ def test_allowed_names_come_from_the_registries():
         assert parse_scenario(tiny(loss=name)).loss == name
 
 
-def test_schema_names_match_the_implementations():
-    from gananim.renderer import OUTPUTS as RENDER_OUTPUTS
-    from gananim.scenario import OPTIMIZERS, OUTPUTS
-    from gananim.optim import OPTIMIZERS as TRAIN_OPTIMIZERS
+def test_output_names_come_from_the_renderer():
+    from gananim.renderer import OUTPUTS
 
-    assert set(OUTPUTS) == set(RENDER_OUTPUTS)
-    assert set(OPTIMIZERS) == set(TRAIN_OPTIMIZERS)
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(tiny(render={"outputs": ["nope"]}), "x.yaml")
+    assert all(repr(name) in str(info.value) for name in OUTPUTS)
+    for name in OUTPUTS:
+        sweep = name in ("seeds", "spread")
+        raw = tiny(render={"outputs": [name]}) | ({"seed": None, "seeds": [1, 2]} if sweep else {})
+        assert parse_scenario(raw).render.outputs == [name]
+
+
+OPTIMIZER_KEYS = {"lr": 0.01, "momentum": 0.5, "betas": [0.5, 0.9]}  # every key any kind takes
+
+
+@pytest.mark.parametrize("kind", sorted(OPTIMIZERS))
+def test_an_optimizer_takes_its_own_keys_and_refuses_the_others(kind):
+    takes = OPTIMIZERS[kind].keys
+    assert set(takes) <= set(OPTIMIZER_KEYS)
+    own = {key: OPTIMIZER_KEYS[key] for key in takes}
+    sc = parse_scenario(tiny(optimizer={"kind": kind} | own))
+    for key, value in own.items():
+        got = getattr(sc.optimizer.for_player("generator"), key)
+        assert (list(got) if isinstance(got, tuple) else got) == value
+    assert set(sc.model_dump(mode="json")["optimizer"]) == {"kind", *takes, "generator", "discriminator"}
+    for key in sorted(set(OPTIMIZER_KEYS) - set(takes)):
+        for where, block in (("optimizer", {"kind": kind, key: OPTIMIZER_KEYS[key]}),
+                             ("optimizer.discriminator", {"kind": kind, "discriminator": {key: OPTIMIZER_KEYS[key]}})):
+            with pytest.raises(ScenarioError) as info:
+                parse_scenario(tiny(optimizer=block), "x.yaml")
+            assert f"x.yaml: {where}.{key}: {kind} does not take {key} (it takes {', '.join(takes)})" in str(info.value)
+
+
+def test_a_player_of_another_optimizer_keeps_only_the_shared_keys_its_kind_takes():
+    sc = parse_scenario(tiny(optimizer={"kind": "adam", "lr": 0.002, "betas": [0.5, 0.9],
+                                        "discriminator": {"kind": "sgd", "momentum": 0.3}}))
+    d, g = sc.optimizer.for_player("discriminator"), sc.optimizer.for_player("generator")
+    assert (d.kind, d.lr, d.momentum) == ("sgd", 0.002, 0.3)
+    assert (g.kind, g.lr, g.betas) == ("adam", 0.002, (0.5, 0.9))
+    again = parse_scenario(sc.model_dump(mode="json"))  # the resolved scenario reads back the same
+    assert again.optimizer.for_player("discriminator") == d and again.optimizer.for_player("generator") == g
 
 
 def test_yaml_errors_and_missing_files(tmp_path):
@@ -178,11 +213,16 @@ def test_yaml_errors_and_missing_files(tmp_path):
         load_scenario(unsafe)
 
 
-def test_round_trip_through_yaml(tmp_path):
-    sc = parse_scenario(tiny())
+@pytest.mark.parametrize("optimizer", [{}, {"kind": "adam", "lr": 0.001, "generator": {"lr": 0.0002}},
+                                       {"kind": "rmsprop", "momentum": 0.2, "discriminator": {"kind": "sgd"}}])
+def test_round_trip_through_yaml(tmp_path, optimizer):
+    sc = parse_scenario(tiny(optimizer=optimizer))
     path = tmp_path / "again.yaml"
     path.write_text(yaml.safe_dump(sc.model_dump(mode="json")))
-    assert load_scenario(path).model_dump() == sc.model_dump()
+    again = load_scenario(path)
+    assert again.model_dump() == sc.model_dump()
+    for player in ("generator", "discriminator"):
+        assert again.optimizer.for_player(player) == sc.optimizer.for_player(player)
 
 
 def run_cli(*args, cwd):
