@@ -11,7 +11,7 @@ d.   The Hessian spectrum of one snapshot, exact and Lanczos, at about 4, 1k and
 e.   `gananim gallery scenarios/` cold (one run each: minutes) and from cache, --jobs 1 and 2,
      with the peak memory (max RSS) of the largest process.
 f.   `gananim render scenarios/strong_discr.yaml` end to end in a new process, and its training
-     with the linear players' closed-form gradients against autograd; the same comparison for
+     with the chained engine (closed-form gradients) against the autograd engine; the same comparison for
      two 2D games' MLP players (gradients chained by hand, a gradient penalty included).
 g.   Seed sweeps: sixteen seeds trained together against one seed (the tutorial's 4-parameter
      game) and against sixteen separate runs (MLP players), and the numbers' largest difference.
@@ -212,7 +212,7 @@ def end_to_end_training(repeats: int) -> None:
     sc = load_scenario(SCENARIOS / "strong_discr.yaml")
     fast = timed(lambda: train(sc), repeats)
     slow = timed(lambda: train(sc, engine="autograd"), repeats)
-    row("f", "  its training: closed-form gradients / autograd (ratio)", f"{fast:.2f} s / {slow:.2f} s ({slow / fast:.1f}x)")
+    row("f", "  its training: chained engine / autograd engine (ratio)", f"{fast:.2f} s / {slow:.2f} s ({slow / fast:.1f}x)")
 
 
 def chained_mlp_steps(repeats: int, games: int) -> None:

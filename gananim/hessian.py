@@ -69,14 +69,15 @@ def _unflatten(D: nn.Module, G: nn.Module) -> Callable[[torch.Tensor], tuple[dic
 
 
 def _stateless(module: nn.Module) -> nn.Module:
-    """The module, or for one with buffers a copy whose forward changes none: batch norm then
-    normalises by the batch's statistics, as in training, without updating running ones (the
-    function transforms refuse in-place updates, and a Hessian must not move the player)."""
-    if next(module.buffers(), None) is None:
+    """The module, or for one that does not chain (engines.chained.layers_of) a copy whose
+    forward is a deterministic function that changes nothing: batch norm normalises by the
+    batch's statistics, as in training, without updating running ones (the function transforms
+    refuse in-place updates, and a Hessian must not move the player); dropout is off."""
+    if engines.chained.layers_of(module) is not None:
         return module
     from torch.func import replace_all_batch_norm_modules_
 
-    return replace_all_batch_norm_modules_(copy.deepcopy(module))
+    return replace_all_batch_norm_modules_(copy.deepcopy(module)).eval()
 
 
 class GameFunction:
@@ -119,23 +120,26 @@ def eigenvalues(V: Callable[..., torch.Tensor], thetas: torch.Tensor, *batches: 
     when given; of V otherwise).
     """
     n, p = thetas.shape
-    # points per batch: bounded by memory (P x P per point); with torch.func's vmap at 128, beyond
-    # which a point costs more. Stacked points pay P backward passes per chunk, whatever its size:
-    # they win with many points, torch.func with few (STACKED_MIN_POINTS; benchmarks/bench.py,
-    # section d, times both)
-    engine = engines.for_function(V)
-    stacked = engine is engines.Chained and p <= MAX_EXACT_PARAMS and n >= STACKED_MIN_POINTS
-    hessians = engine.hessians if stacked else engines.Autograd.hessians
+    # Stacked points (the chained engine) pay P backward passes per chunk, whatever its size: they
+    # win with many points, torch.func (the autograd engine) with few. Each function asks its own
+    # engine: G's own loss may not chain where V does
+    many = p <= MAX_EXACT_PARAMS and n >= STACKED_MIN_POINTS
+
+    def hessians(f, sl):
+        return (engines.for_function(f) if many else engines.Autograd).hessians(f, thetas, batches, sl)
+
+    # points per chunk: bounded by memory (P x P per point); with torch.func's vmap at most 128,
+    # beyond which a point costs more
     cap = max(1, EXACT_CHUNK // max(1, p * p))
-    chunk = min(n, cap if stacked else min(128, cap))
+    chunk = min(n, cap if many and engines.for_function(V) is engines.Chained else min(128, cap))
     full, d_block, g_block = np.empty((n, p)), np.empty((n, p_d or 0)), np.empty((n, p - (p_d or 0)))
     for start in range(0, n, chunk):
         sl = slice(start, start + chunk)
-        h = hessians(V, thetas, batches, sl)
+        h = hessians(V, sl)
         full[sl] = torch.linalg.eigvalsh(h).numpy()
         if p_d is not None:
             d_block[sl] = torch.linalg.eigvalsh(h[:, :p_d, :p_d]).numpy()
-            hg = h if g_own is None else hessians(g_own, thetas, batches, sl)
+            hg = h if g_own is None else hessians(g_own, sl)
             g_block[sl] = torch.linalg.eigvalsh(hg[:, p_d:, p_d:]).numpy()
     return full if p_d is None else (full, d_block, g_block)
 

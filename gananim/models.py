@@ -102,7 +102,13 @@ class Stack:
     A player that chains (engines.chained.layers_of: affine layers and elementwise activations,
     every player in PLAYERS) runs as batched matrix products (torch.baddbmm): one call for all
     seeds. Any other module runs through torch.func.functional_call with its parameters and
-    buffers, under torch.func.vmap when there is more than one seed.
+    buffers, under torch.func.vmap when there is more than one seed (random layers such as
+    dropout draw differently for each seed).
+
+    Modes: a call is a training forward (batch norm normalises by the batch and updates its
+    running statistics; dropout drops); `measure` is the same function without moving the
+    statistics (the recorded V); `loaded` gives the module in eval mode (running statistics, no
+    dropout) for the probes, which show what the players do, not what a training step sees.
     """
 
     def __init__(self, modules: list[nn.Module]):
@@ -133,24 +139,32 @@ class Stack:
         return self._functional(x)
 
     def sample(self, x: torch.Tensor) -> torch.Tensor:
-        """The output without a gradient graph (G's fakes for D's step)."""
+        """A training forward without a gradient graph (G's fakes for D's step)."""
         with torch.no_grad():
             return self(x)
 
-    def _functional(self, x: torch.Tensor) -> torch.Tensor:
+    def measure(self, x: torch.Tensor) -> torch.Tensor:
+        """The training forward's output without a gradient graph and without moving buffers."""
+        with torch.no_grad():
+            if self.layers is not None:
+                return affine_forward(self.layers, self.params, x)
+            return self._functional(x, {name: b.clone() for name, b in self.buffers.items()})
+
+    def _functional(self, x: torch.Tensor, buffers: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
         from torch.func import functional_call, vmap
 
         template, names, buffer_names = self.template, self.names, list(self.buffers)
+        template.train()  # a training forward (probes leave it in eval mode: `loaded`)
 
         def one(ps, bs, xs):  # one seed's parameters and buffers (batch norm updates its own in place)
             return functional_call(template, {**dict(zip(names, ps)), **dict(zip(buffer_names, bs))}, (xs,))
 
-        buffers = tuple(self.buffers.values())
+        stacked = tuple((self.buffers if buffers is None else buffers).values())
         if len(self) == 1:
-            return one(tuple(p[0] for p in self.params), tuple(b[0] for b in buffers), x[0]).unsqueeze(0)
+            return one(tuple(p[0] for p in self.params), tuple(b[0] for b in stacked), x[0]).unsqueeze(0)
         if self._call is None:
-            self._call = vmap(one)
-        return self._call(tuple(self.params), buffers, x)
+            self._call = vmap(one, randomness="different")
+        return self._call(tuple(self.params), stacked, x)
 
     @staticmethod
     def flat_grad(grads: tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -161,12 +175,13 @@ class Stack:
         """Seed s's parameters as one detached vector (in the template's parameter order)."""
         return torch.cat([p[s].detach().reshape(-1) for p in self.params])
 
-    def load(self, s: int) -> nn.Module:
-        """The template module, loaded with seed s's current parameters and buffers (for probes,
-        which take ordinary modules). One module serves every seed: the next load overwrites it."""
+    def loaded(self, s: int) -> nn.Module:
+        """The template module, loaded with seed s's current parameters and buffers and in eval
+        mode (for probes, which take ordinary modules). One module serves every seed: the next
+        load overwrites it; a training forward puts it back in training mode."""
         with torch.no_grad():
             for p, own in zip(self.params, self.template.parameters()):
                 own.copy_(p[s])
             for name, own in self.template.named_buffers():
                 own.copy_(self.buffers[name][s])
-        return self.template
+        return self.template.eval()

@@ -74,17 +74,29 @@ class PlayerOptimizer(_Block):
     momentum: Optional[Real] = Field(None, ge=0.0, lt=1.0)
     betas: Optional[Betas] = None
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _given(cls, value: Any) -> Any:
+        if value is None:  # None stands for "not given": an empty value in the file is an error
+            raise ValueError("needs a value (got an empty one)")
+        return value
+
     @model_serializer(mode="wrap")
     def _given_keys_only(self, handler) -> dict[str, Any]:
         return {key: v for key, v in handler(self).items() if v is not None}
 
 
-def _refuse_foreign(given: set[str], values: dict[str, Any], kind: str, where: str) -> None:
+def _refuse_foreign(given: set[str], values: dict[str, Any], kind: str, where: str,
+                    players: dict[str, str] | None = None) -> None:
+    """Refuse the first key in `given` that `kind` does not take; `players` (player -> its own
+    kind) names the player whose optimizer takes it, where one does."""
     takes = OPTIMIZERS[kind].keys
     foreign = sorted(given - {"kind", *takes})
     if foreign:
         got = values[foreign[0]]
-        raise _KeyError(f"{where}{foreign[0]}", f"{kind} does not take {foreign[0]} (it takes {', '.join(takes)})",
+        owner = next((p for p, k in (players or {}).items() if foreign[0] in OPTIMIZERS[k].keys), None)
+        hint = f"; give it in optimizer.{owner}, whose kind takes it" if owner else ""
+        raise _KeyError(f"{where}{foreign[0]}", f"{kind} does not take {foreign[0]} (it takes {', '.join(takes)}){hint}",
                         list(got) if isinstance(got, tuple) else got)
 
 
@@ -97,7 +109,9 @@ class Optimizer(OptimizerSettings):
     @model_validator(mode="after")
     def _keys_of_kind(self) -> "Optimizer":
         shared = self.model_fields_set - {"generator", "discriminator"}
-        _refuse_foreign(shared, self.__dict__, self.kind, "optimizer.")
+        kinds = {p: getattr(self, p).kind for p in ("generator", "discriminator")
+                 if getattr(self, p) is not None and getattr(self, p).kind not in (None, self.kind)}
+        _refuse_foreign(shared, self.__dict__, self.kind, "optimizer.", kinds)
         for player in ("generator", "discriminator"):
             own = getattr(self, player)
             if own is not None:

@@ -46,7 +46,9 @@ def train(sc: Scenario, progress: Optional[Progress] = None, *, engine: Optional
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny models: one thread is fastest and run-to-run identical
     try:
-        return _train(sc, progress, engine)
+        with torch.random.fork_rng(devices=[]):  # random layers (dropout) draw from torch's global
+            torch.manual_seed(sc.seed_list()[0])  # stream: seeded here, the caller's left as it was
+            return _train(sc, progress, engine)
     finally:
         torch.set_num_threads(threads)
 
@@ -182,7 +184,7 @@ class _Record:
         self.hist = np.empty((len(ROWS), len(seeds), sc.training.games))
         self.probes = [PROBES[sc.data.domain](sc, real_set, seed=seed + 1_000_003)
                        for real_set, seed in zip(real_sets, seeds)]
-        self.snaps = [[probe(G.load(k), D.load(k))] for k, probe in enumerate(self.probes)]
+        self.snaps = [[probe(G.loaded(k), D.loaded(k))] for k, probe in enumerate(self.probes)]
         self.snap_game = [0]
         self.points: list[tuple] = []  # (seed index, game, theta, x, z, eps_real, eps_fake)
         self.zeros = torch.zeros(len(seeds), sc.training.batch_size, sc.data.dim)
@@ -193,7 +195,7 @@ class _Record:
         G, D, sc, n = self.G, self.D, self.sc, self.sc.training.games
         x, z, eps_real, eps_fake = at
         with torch.no_grad():
-            v = self.loss.value(D(_noisy(x, eps_real)), D(_noisy(G(z), eps_fake)))
+            v = self.loss.value(D.measure(_noisy(x, eps_real)), D.measure(_noisy(G.measure(z), eps_fake)))
             self.hist[:, :, game] = torch.stack([v, d_loss(), g_loss(), _norms(d_grads), _norms(g_grads)]).numpy()
         if not (np.isfinite(self.hist[:, :, game]).all() and _bounded(D, self.limit) and _bounded(G, self.limit)):
             raise TrainingError(_diverged(sc, game, self.hist[:, :, game], D, G, self.limit))
@@ -204,7 +206,7 @@ class _Record:
                             for k in range(len(self.probes))]
         if (game + 1) % rec.every == 0 or game + 1 == n:
             for k, probe in enumerate(self.probes):
-                self.snaps[k].append(probe(G.load(k), D.load(k)))
+                self.snaps[k].append(probe(G.loaded(k), D.loaded(k)))
             self.snap_game.append(game + 1)
 
     def run(self) -> Run:

@@ -28,7 +28,8 @@ def build_one(args: tuple) -> "object":
 def _warm() -> None:
     """A worker's first task: the imports (torch, matplotlib, scipy), done while the main
     process checks the scenario files."""
-    from . import build, renderer, trainer  # noqa: F401
+    from . import build, metrics, trainer  # noqa: F401
+    from .renderer import animate, compare, figures, sweep  # noqa: F401 (the renderer imports them when it draws)
     import scipy.sparse.linalg  # noqa: F401
 
 

@@ -50,7 +50,10 @@ def test_engines_agree_for_every_loss(loss):
     raw = tiny(loss=loss, generator=RELU, discriminator=RELU, regularizer={"kind": "gradient_penalty", "weight": 1.0},
                instance_noise={"std": 0.3}, optimizer={"kind": "sgd", "lr": 0.02, "momentum": 0.5},
                training={"games": 8, "d_steps": 2}, record={"every": 4, "hessian": False})
-    fast, slow = train(parse_scenario(raw)), train(parse_scenario(raw), engine="autograd")
+    slow = train(parse_scenario(raw), engine="autograd")
+    with pytest.MonkeyPatch.context() as patch:  # the default run must not touch autograd's gradients
+        patch.setattr(engines.autograd, "grads", lambda *a: pytest.fail("the autograd engine ran"))
+        fast = train(parse_scenario(raw))
     for key in ("objective", "d_loss", "g_loss", "grad_norm_d", "grad_norm_g", "g_of_z"):
         np.testing.assert_allclose(fast.arrays[key], slow.arrays[key], rtol=1e-4, atol=1e-5, err_msg=key)
     assert not np.allclose(fast.objective[0], fast.objective[-1])  # it trained
@@ -143,7 +146,7 @@ def test_the_autograd_engine_keeps_real_and_fake_apart_for_batch_statistics():
 
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
-def test_closed_form_loss_derivatives_equal_autograd(loss):
+def test_hand_derived_loss_derivatives_equal_autograd(loss):
     """Each loss's hand-derived derivatives with respect to D's outputs (chained.D_GRADS,
     G_GRADS) against autograd, on outputs on both sides of every kink (hinge's at +-1)."""
     spec = LOSSES[loss]
@@ -170,3 +173,37 @@ def test_every_penalising_regularizer_has_a_slope_or_runs_on_autograd():
     """A registered penalty without a slope would silently lose the fast path: say which."""
     penalising = {cls for cls in REGULARIZERS.values() if cls().penalises}
     assert penalising == set(chained.PENALTY_SLOPES)
+
+
+def test_only_training_forwards_move_batch_statistics(batch_norm_players, monkeypatch):
+    """Batch norm's running statistics move with the training forwards only: per D step G once
+    (D's fakes) and D twice (real, fake); per G step G and D once. Recording V and the probes
+    (which see the players in eval mode, with running statistics) move nothing."""
+    import gananim.trainer as trainer
+
+    kept = {}
+    run = trainer._Record.run
+    monkeypatch.setattr(trainer._Record, "run", lambda self: kept.update(G=self.G, D=self.D) or run(self))
+    games, d_steps, g_steps = 2, 2, 1
+    raw = tiny(generator={"kind": "mlp"}, discriminator={"kind": "mlp"}, optimizer={"kind": "sgd", "lr": 0.05},
+               training={"games": games, "d_steps": d_steps, "g_steps": g_steps}, record={"every": 1, "hessian": True})
+    train(parse_scenario(raw))
+    assert int(kept["G"].buffers["1.num_batches_tracked"][0]) == games * (d_steps + g_steps)
+    assert int(kept["D"].buffers["1.num_batches_tracked"][0]) == games * (2 * d_steps + g_steps)
+    assert not kept["D"].template.training  # the probes' eval mode, left behind harmlessly
+
+
+def test_dropout_players_train_reproducibly(monkeypatch):
+    """A random layer draws from torch's global stream, seeded by train() (the caller's stream is
+    left as it was): the same scenario gives the same numbers, sweeps included (vmap draws
+    differently per seed); the Hessian of V is taken with dropout off."""
+    monkeypatch.setattr(MLP, "_layers", lambda self, a, b: nn.Sequential(nn.Linear(a, 8), nn.Dropout(0.3), nn.ReLU(),
+                                                                         nn.Linear(8, b)))
+    raw = tiny(generator={"kind": "mlp"}, discriminator={"kind": "mlp"}, optimizer={"kind": "sgd", "lr": 0.05},
+               training={"games": 4}, record={"every": 2, "hessian": True})
+    state = torch.random.get_rng_state()
+    a, b = train(parse_scenario(raw)), train(parse_scenario(raw))
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert np.array_equal(a.objective, b.objective) and np.array_equal(a.hessian_eigvals, b.hessian_eigvals)
+    sweep = train(parse_scenario(raw | {"seed": None, "seeds": [3, 4]}))
+    assert np.isfinite(sweep.objective).all() and not np.allclose(sweep.objective[0], sweep.objective[1])

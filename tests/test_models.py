@@ -48,5 +48,5 @@ def test_a_stack_maps_each_seed_through_its_own_parameters():
         torch.testing.assert_close(batched[s], player(x[s]), rtol=1e-6, atol=1e-6)
     stack.layers = None  # the generic path: torch.func.vmap over functional_call
     torch.testing.assert_close(stack(x), batched, rtol=1e-6, atol=1e-6)
-    assert stack.load(2) is stack.template and torch.equal(stack.flat(2), torch.cat(
+    assert stack.loaded(2) is stack.template and torch.equal(stack.flat(2), torch.cat(
         [p.detach().reshape(-1) for p in players[2].parameters()]))

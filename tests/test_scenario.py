@@ -252,3 +252,23 @@ def test_cli_render_bad_file_writes_nothing(tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1
     assert "bad.yaml: loss: must be 'minimax', 'non_saturating', 'least_squares', 'wasserstein' or 'hinge' (got 'wgan')" in res.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_players_optimizer_block_refuses_empty_values_and_hints_where_a_key_belongs(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("data: {kind: gaussian}\noptimizer:\n  kind: adam\n  generator:\n    lr:\n")
+    with pytest.raises(ScenarioError, match=r"x.yaml: optimizer.generator.lr: needs a value \(got an empty one\)"):
+        load_scenario(path)
+    with pytest.raises(ScenarioError, match="optimizer.betas: sgd does not take betas .*; give it in "
+                                            "optimizer.generator, whose kind takes it"):
+        parse_scenario(tiny(optimizer={"kind": "sgd", "betas": [0.5, 0.9], "generator": {"kind": "adam"}}))
+
+
+def test_reading_a_scenario_imports_no_drawing_code():
+    """The schema takes its output names from renderer.OUTPUTS without importing matplotlib:
+    `gananim validate` draws nothing and should not pay for it."""
+    code = ("import sys; from gananim.scenario import load_scenario; load_scenario('scenarios/balanced.yaml'); "
+            "print(sorted(m for m in ('matplotlib', 'PIL', 'scipy.spatial') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

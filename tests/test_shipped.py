@@ -33,7 +33,7 @@ def test_shipped_scenario_trains_and_renders(path, tmp_path):
     else:
         assert set(written) >= {"run", "animation", "summary", "hessian", "summary.json"}
         assert Image.open(written["animation"]).n_frames == 3
-    if sc.data.dim == 2:
+    if sc.data.domain == "plane":
         assert run.d_on_grid.shape[1:] == (90, 90)
         assert run.g_of_z.shape[2] == 2 and run.g_push.shape[2] == 2
         assert ("manifold" in run) == (sc.noise.dim <= 2)

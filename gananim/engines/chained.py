@@ -31,8 +31,8 @@ from .. import losses
 Tensor = torch.Tensor
 Step = tuple[Callable[[], Tensor], tuple[Tensor, ...]]  # (the loss per seed, when asked for; gradients)
 
-# d(activation)/d(input) from (module, input, output). The 0/1 step of ReLU is sign(relu(x)),
-# the cheapest of the ways to write it in torch (benchmarks/bench.py, section f, times the steps)
+# d(activation)/d(input) from (module, input, output). The 0/1 step of ReLU is written
+# sign(relu(x)): one elementwise kernel on the output, no comparison and no boolean mask
 SLOPES: dict[type[nn.Module], Callable[[nn.Module, Tensor, Tensor], Tensor]] = {
     nn.Tanh: lambda m, x, y: 1 - y * y,
     nn.ReLU: lambda m, x, y: torch.sign(y),
@@ -245,7 +245,7 @@ class Chained:
         grads, _ = backprop(self.d_layers, D.params, saved, torch.cat([d_real, d_fake], 1))
         if self.slope is None:
             return (lambda: loss.d(out[:, :B], out[:, B:])), tuple(grads)
-        # the penalty's gradient: d(mean per_row(|g|^2))/dg = per_row_slope * 2 g / B
+        # the penalty's gradient: d(mean per_row(|g|^2))/dg = slope (PENALTY_SLOPES) * 2 g / B
         reg = self.reg
         g, memo = input_gradient(self.d_layers, D.params, reg.points(real, fake, self.rngs))
         sq = (g * g).sum(dim=-1)

@@ -1,28 +1,35 @@
 """render(run, out): draw a Run into a folder. Reads only the Run: no torch, no training.
 
-OUTPUTS maps a name of ``render.outputs`` to the function that writes it; summary.json and
-run.npz are always written. The animation is a GIF, an MP4 or both (``video``); the static
+OUTPUTS maps a name of ``render.outputs`` to an Output (the renderer module and function that
+draw it, imported when drawn); summary.json and run.npz are always written. The animation is a GIF, an MP4 or both (``video``); the static
 figures are PNG plus the PDF/SVG that ``render.formats`` asks for. Every file is written
 atomically, and the folder's record (MANIFEST) lists what gananim wrote there: a later render
 removes only files that an earlier one listed and that it does not make again.
 """
 from __future__ import annotations
 
+import importlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Optional
 
 from ..fileio import atomic_open, remove_stale_temps
-from ..metrics import headline, sweep_headline
 from ..run import Run
-from . import style
-from .animate import (VIDEO_HINT, Progress, VideoUnavailable, animation_figure, blit_frames, check_video, write_gif,
-                      write_mp4)
-from .figures import hessian_figure, save, summary_figure
-from .sweep import seeds_figure, spread_figure
+
+if TYPE_CHECKING:
+    from .animate import Progress
 
 VIDEO = ("gif", "mp4", "both")
-WRITERS = {"gif": write_gif, "mp4": write_mp4}
+# importing the drawing modules (matplotlib) waits until something is drawn: the schema takes
+# its output names from OUTPUTS, and `gananim validate` draws nothing
+_LAZY = {"VIDEO_HINT": "animate", "VideoUnavailable": "animate", "check_video": "animate", "WRITERS": "animate"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _first_seed(run: Run) -> Run:
@@ -33,34 +40,43 @@ def _first_seed(run: Run) -> Run:
     return first.titled(f"{run.title} (seed {first.seed})")
 
 
-def _animated(make: Callable, name: str, one_seed: bool) -> Callable:
-    def write(run: Run, out: Path, settings: dict, video: str, progress: Optional[Progress]) -> list[Path]:
-        fig, update = make(_first_seed(run) if one_seed else run, settings["dpi"])
-        frames = blit_frames(fig, update, run.snap_game.shape[-1], progress)  # one frame per snapshot
-        kinds = ["gif", "mp4"] if video == "both" else [video]
-        return [WRITERS[k](frames, out / f"{name}.{k}", settings["fps"]) for k in kinds]
+@dataclass(frozen=True)
+class Output:
+    """One entry of ``render.outputs``: the function of a renderer module that draws it (an
+    animation's returns (figure, update(i)); a static figure's returns the figure), whether it
+    is animated (GIF/MP4) or static (PNG/PDF/SVG), and whether a sweep draws its first seed."""
 
-    return write
+    module: str
+    figure: str
+    animated: bool
+    one_seed: bool = True
 
+    def write(self, name: str, run: Run, out: Path, settings: dict, video: str,
+              progress: Optional["Progress"]) -> list[Path]:
+        make = getattr(importlib.import_module(f".{self.module}", __name__), self.figure)
+        drawn = _first_seed(run) if self.one_seed else run
+        if self.animated:
+            from .animate import WRITERS, blit_frames
 
-def _static(figure: Callable, one_seed: bool = True) -> Callable:
-    def write(run: Run, out: Path, settings: dict, video: str, progress: Optional[Progress]) -> list[Path]:
-        fig = figure(_first_seed(run) if one_seed else run, settings["dpi"])
-        name = figure.__name__.removesuffix("_figure")
+            fig, update = make(drawn, settings["dpi"])
+            frames = blit_frames(fig, update, run.snap_game.shape[-1], progress)  # one frame per snapshot
+            return [WRITERS[k](frames, out / f"{name}.{k}", settings["fps"])
+                    for k in (["gif", "mp4"] if video == "both" else [video])]
+        from .figures import save
+
+        fig = make(drawn, settings["dpi"])
         return [save(fig, out / f"{name}.{fmt}", settings["dpi"]) for fmt in settings["formats"]]
-
-    return write
 
 
 # a sweep's one-seed outputs (animation, summary, hessian) draw its first seed
-OUTPUTS: dict[str, Callable[[Run, Path, dict, str, Optional[Progress]], list[Path]]] = {
-    "animation": _animated(animation_figure, "animation", one_seed=True),
-    "summary": _static(summary_figure),
-    "hessian": _static(hessian_figure),
-    "seeds": _animated(seeds_figure, "seeds", one_seed=False),  # small multiples, one tile per seed
-    "spread": _static(spread_figure, one_seed=False),  # the objective across seeds
+OUTPUTS: dict[str, Output] = {
+    "animation": Output("animate", "animation_figure", animated=True),
+    "summary": Output("figures", "summary_figure", animated=False),
+    "hessian": Output("figures", "hessian_figure", animated=False),
+    "seeds": Output("sweep", "seeds_figure", animated=True, one_seed=False),  # small multiples, one tile per seed
+    "spread": Output("sweep", "spread_figure", animated=False, one_seed=False),  # the objective across seeds
 }
-ANIMATED = ("animation", "seeds")
+ANIMATED = tuple(name for name, output in OUTPUTS.items() if output.animated)
 
 ALL_FILES = ({f"{n}.{k}" for n in ANIMATED for k in ("gif", "mp4")}
              | {f"{n}.{fmt}" for n in set(OUTPUTS) - set(ANIMATED) for fmt in ("png", "pdf", "svg")})
@@ -100,7 +116,12 @@ def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video
     """
     if video not in VIDEO:
         raise ValueError(f"video must be one of {VIDEO} (got {video!r})")
+    from . import style
+    from ..metrics import headline, sweep_headline
+
     if video != "gif":
+        from .animate import check_video
+
         check_video()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -110,7 +131,7 @@ def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video
     written: dict[str, Path] = {}
     with style.theme():
         for name in settings["outputs"]:
-            for path in OUTPUTS[name](run, out, settings, video, progress):
+            for path in OUTPUTS[name].write(name, run, out, settings, video, progress):
                 written[path.name] = path
             written[name] = path
     keep = set(expected_files(settings, video))
@@ -127,4 +148,5 @@ def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video
     return written
 
 
-__all__ = ["render", "expected_files", "MANIFEST", "check_video", "OUTPUTS", "VIDEO", "VIDEO_HINT", "VideoUnavailable", "WRITERS"]
+__all__ = ["render", "expected_files", "MANIFEST", "check_video", "Output", "OUTPUTS", "VIDEO", "VIDEO_HINT",
+           "VideoUnavailable", "WRITERS"]

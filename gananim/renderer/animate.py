@@ -226,3 +226,6 @@ def write_gif(frames: list[np.ndarray], path: str | Path, fps: int) -> Path:
         images[0].save(fh, format="GIF", save_all=True, append_images=images[1:], duration=durations,
                        loop=0, optimize=False, disposal=1, transparency=UNCHANGED)
     return Path(path)
+
+
+WRITERS = {"gif": write_gif, "mp4": write_mp4}  # the animation's video formats

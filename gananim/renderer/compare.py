@@ -67,7 +67,7 @@ def compare_frames(runs: list[Run], dpi: int, progress: Optional[Progress] = Non
 def render_compare(runs: list[Run], out: str | Path, video: str = "gif", fps: int = 8, dpi: int = 80,
                    progress: Optional[Progress] = None) -> list[Path]:
     """Write OUT/compare.gif (and/or .mp4)."""
-    from . import WRITERS, check_video
+    from .animate import WRITERS, check_video
 
     if video != "gif":
         check_video()
