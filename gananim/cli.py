@@ -320,3 +320,27 @@ def compare(files: tuple[str, ...], out: str, video: str, fps: int, force: bool,
     bar.close()
     if not quiet:
         click.echo(f"compare: {', '.join(str(p) for p in written)}", err=True)
+
+
+@main.group()
+def data() -> None:
+    """Image data sets for scenarios that read IDX files (MNIST, Fashion-MNIST)."""
+
+
+@data.command("fetch")
+@click.argument("name", metavar="mnist|fashion-mnist")
+@click.option("--to", "to", required=True, type=click.Path(file_okay=False),
+              help="Folder that receives the four IDX files (.gz).")
+@click.option("--mirror", default=None, metavar="URL", help="A base URL serving the same files (instead of the "
+              "published ones); every file is still checked against its published SHA-256.")
+@click.option("--quiet", "-q", is_flag=True, help="No line per file.")
+def fetch(name: str, to: str, mirror: str | None, quiet: bool) -> None:
+    """Download data set NAME's training and test IDX files into --to and check each one's
+    SHA-256; a file is kept only when complete and correct. Needs a network."""
+    from .datasets import DataError
+    from .datasets import fetch as download
+
+    try:
+        download(name, to, mirror=mirror, report=None if quiet else lambda line: click.echo(line, err=True))
+    except DataError as exc:
+        _fail(str(exc))
