@@ -177,3 +177,17 @@ def fetch(name: str, to: str | Path, mirror: str | None = None, timeout: float =
             report(f"{path}: downloaded, SHA-256 checked")
         paths.append(path)
     return paths
+
+
+def digits(classes: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's handwritten digits (1,797 images of 8 x 8 pixels in 0..16, shipped inside
+    scikit-learn: no network), as float32 in [-1, 1], with their labels; `classes` keeps only
+    those digits."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images, labels = bunch.images, bunch.target.astype(np.int64)
+    if classes is not None:
+        keep = np.isin(labels, classes)
+        images, labels = images[keep], labels[keep]
+    return unit_range(images, top=16.0), labels
