@@ -1,0 +1,73 @@
+"""The diagnosis rules on constructed histories: each fires on its sign, with its numbers, and
+stays silent on the others."""
+import math
+
+import numpy as np
+
+from gananim.diagnosis import RULES, History, diagnose
+
+G = 1000
+LOG2 = math.log(2)
+
+
+def history(d_real, d_fake, d_loss=None, g_loss=None, covered=None, **kw):
+    game = np.arange(1, G + 1)
+    full = lambda v: np.broadcast_to(np.asarray(v, float), (G,)).copy()  # noqa: E731
+    snap = np.arange(0, G + 1, 50)
+    return History(game, full(d_real), full(d_fake), full(2 * LOG2 if d_loss is None else d_loss),
+                   full(LOG2 if g_loss is None else g_loss), d_reference=2 * LOG2, g_reference=LOG2,
+                   snap_game=snap, covered=None if covered is None else np.asarray(covered), classes=10, **kw)
+
+
+def rules(h):
+    return [f.rule for f in diagnose(h)]
+
+
+def test_a_run_at_equilibrium_is_only_near_equilibrium():
+    rng = np.random.default_rng(0)
+    h = history(0.5 + 0.02 * rng.standard_normal(G), 0.48 + 0.02 * rng.standard_normal(G), covered=np.full(21, 10))
+    (finding,) = diagnose(h)
+    assert finding.rule == "near_equilibrium"
+    assert abs(finding.numbers["mean_d_fake"] - 0.48) < 0.01 and "not that G covers the data" in finding.says
+
+
+def test_d_winning_is_d_overpowering_g_not_mode_collapse():
+    """D's loss near 0 and D(G(z)) near 0: D wins. Every class still covered: no collapse
+    (reading 'D loss -> 0' as mode collapse is the error this rule avoids)."""
+    d_fake = np.r_[np.linspace(0.5, 0.01, G // 2), np.full(G // 2, 0.01)]
+    h = history(0.99, d_fake, d_loss=0.02, g_loss=4.6, covered=np.full(21, 10))
+    assert rules(h) == ["d_overpowers_g"]
+    finding = diagnose(h)[0]
+    assert abs(finding.numbers["mean_d_fake"] - 0.01) < 1e-12 and finding.numbers["games"] == [801, 1000]
+
+
+def test_mode_collapse_says_when_coverage_fell():
+    covered = np.r_[[2, 6, 9, 10, 10, 10, 10, 10], [8, 5, 3, 2], np.full(9, 2)]  # peak at snapshot 3, 2 at 11
+    h = history(0.52, 0.47, covered=covered, time_unit=lambda g: f"epoch {g // 100}")
+    assert rules(h) == ["mode_collapse", "near_equilibrium"]  # a collapsed G can fool D: both are said
+    finding = diagnose(h)[0]
+    assert finding.says == "mode collapse: classes covered fell from 10 to 2 of 10 (epoch 5)"
+    assert finding.numbers["fell_at"] == 550 and finding.numbers["peak_at"] == 150
+    never = history(0.52, 0.47, covered=np.full(21, 3))
+    assert diagnose(never)[0].says == "mode collapse: G's samples cover 3 of 10 classes, never more"
+    assert "mode_collapse" not in rules(history(0.52, 0.47, covered=np.full(21, 6)))  # more than half covered
+    assert "mode_collapse" not in rules(history(0.52, 0.47))  # no coverage recorded: no claim
+
+
+def test_oscillation_needs_a_wide_swing_and_repeated_crossings():
+    t = np.arange(G)
+    swinging = 0.5 + 0.35 * np.sin(2 * np.pi * t / 100)
+    h = history(0.6, swinging, d_loss=1.0, g_loss=1.0)
+    assert rules(h) == ["oscillation"]
+    f = diagnose(h)[0]
+    assert f.numbers["crossings"] >= 8 and f.numbers["low"] < 0.2 and f.numbers["high"] > 0.8
+    narrow = 0.5 + 0.05 * np.sin(2 * np.pi * t / 100)  # crosses often, swings little
+    assert "oscillation" not in rules(history(0.6, narrow, d_loss=1.0, g_loss=1.0))
+    one_drift = np.linspace(0.9, 0.1, G)  # swings widely, once
+    assert "oscillation" not in rules(history(0.6, one_drift, d_loss=1.0, g_loss=1.0))
+
+
+def test_equilibrium_needs_the_losses_at_their_values_too():
+    assert "near_equilibrium" not in rules(history(0.5, 0.5, d_loss=2.0))  # D's loss 44 % above 2 log 2
+    assert "near_equilibrium" in rules(history(0.5, 0.5, d_loss=1.05 * 2 * LOG2))
+    assert set(RULES) == {"d_overpowers_g", "mode_collapse", "oscillation", "near_equilibrium"}
