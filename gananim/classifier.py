@@ -23,7 +23,7 @@ from torch import nn
 
 from .fileio import atomic_open
 
-VERSION = 1  # bumped when the architecture or its training changes: cached classifiers are retrained
+VERSION = 2  # bumped when the architecture or its training changes: cached classifiers are retrained
 HIDDEN = (128, 64)  # the last hidden layer's activations are the features
 EPOCHS = 60
 BATCH = 64
@@ -49,9 +49,13 @@ def _network(d_in: int, classes: int) -> nn.Sequential:
 @dataclass
 class Classifier:
     network: nn.Sequential
-    classes: int
+    names: list[int]  # the labels of its classes, in the order of its outputs
     accuracy: float  # on the held-out 20 % of the real images
     key: str  # content hash of the data it was trained on
+
+    @property
+    def classes(self) -> int:
+        return len(self.names)
 
     @torch.no_grad()
     def probabilities(self, images: np.ndarray) -> np.ndarray:
@@ -67,9 +71,10 @@ class Classifier:
 def train_classifier(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> Classifier:
     """Train on a fixed 80 % (by `seed`), report the accuracy on the other 20 %."""
     rng = torch.Generator().manual_seed(seed)
+    names = np.unique(labels)  # a subset of the digits has fewer classes than 10: outputs for those only
     x = torch.as_tensor(images, dtype=torch.float32)
-    y = torch.as_tensor(labels, dtype=torch.int64)
-    classes = int(y.max()) + 1
+    y = torch.as_tensor(np.searchsorted(names, labels), dtype=torch.int64)
+    classes = len(names)
     order = torch.randperm(len(x), generator=rng)
     cut = int(round(len(x) * (1 - HELD_OUT)))
     train, test = order[:cut], order[cut:]
@@ -85,7 +90,7 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> C
     network.eval()
     with torch.no_grad():
         accuracy = float((network(x[test]).argmax(dim=1) == y[test]).double().mean())
-    return Classifier(network, classes, accuracy, content_hash(images, labels))
+    return Classifier(network, [int(n) for n in names], accuracy, content_hash(images, labels))
 
 
 def classifier_for(images: np.ndarray, labels: np.ndarray) -> Classifier:
@@ -94,14 +99,14 @@ def classifier_for(images: np.ndarray, labels: np.ndarray) -> Classifier:
     path = cache_folder() / f"{key}.pt"
     try:
         saved = torch.load(path, weights_only=True)
-        network = _network(int(np.prod(images.shape[1:])), saved["classes"])
+        network = _network(int(np.prod(images.shape[1:])), len(saved["names"]))
         network.load_state_dict(saved["state"])
-        return Classifier(network.eval(), saved["classes"], saved["accuracy"], key)
+        return Classifier(network.eval(), list(saved["names"]), saved["accuracy"], key)
     except (OSError, KeyError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError):
         pass  # missing, from another version, or damaged: train again
     classifier = train_classifier(images, labels)
     buffer = io.BytesIO()
-    torch.save({"classes": classifier.classes, "accuracy": classifier.accuracy,
+    torch.save({"names": classifier.names, "accuracy": classifier.accuracy,
                 "state": classifier.network.state_dict()}, buffer)
     with atomic_open(path) as fh:
         fh.write(buffer.getvalue())

@@ -212,6 +212,46 @@ class Sine(_Spec):
         return (self.x_low - pad_x, self.x_high + pad_x), (-half - pad_y, half + pad_y)
 
 
+@functools.lru_cache(maxsize=8)
+def _digits(classes: Optional[tuple[int, ...]]) -> tuple[torch.Tensor, np.ndarray]:
+    from .datasets import digits
+
+    images, labels = digits(list(classes) if classes is not None else None)
+    return torch.from_numpy(images.reshape(len(images), -1)), labels
+
+
+def _one_each(values: Optional[list[int]]) -> Optional[list[int]]:
+    if values is not None and len(set(values)) != len(values):
+        raise ValueError(f"must not name a class twice (got {values})")
+    return values
+
+
+class Digits(_Spec):
+    """scikit-learn's handwritten digits: 1,797 images of 8 x 8 pixels (shipped inside
+    scikit-learn), pixels in [-1, 1] (background -1); `classes` keeps only those digits. A batch
+    is drawn uniformly from the images, with replacement."""
+
+    kind: Literal["digits"] = "digits"
+    classes: Optional[list[Annotated[int, Strict(), Field(ge=0, le=9)]]] = Field(None, min_length=1, max_length=10)
+
+    dim: ClassVar[int] = 64
+    domain: ClassVar[str] = "image"
+    image_shape: ClassVar[tuple[int, int]] = (8, 8)
+
+    _one_each = field_validator("classes")(_one_each)
+
+    def dataset(self) -> tuple[torch.Tensor, np.ndarray]:
+        """Every image (n, 64) and its label (n,)."""
+        return _digits(tuple(self.classes) if self.classes is not None else None)
+
+    def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        images, _ = self.dataset()
+        return images[torch.randint(len(images), (n,), generator=rng)]
+
+    def view_range(self) -> tuple[float, float]:
+        return -1.0, 1.0
+
+
 class UniformNoise(_Spec):
     """z ~ U(low, high)^dim."""
 
@@ -261,6 +301,6 @@ class NormalNoise(_Spec):
 
 
 DISTRIBUTIONS: dict[str, type[_Spec]] = {
-    "gaussian": Gaussian, "sine": Sine, "mixture": Mixture, "ring": Ring, "grid": Grid,
+    "gaussian": Gaussian, "sine": Sine, "mixture": Mixture, "ring": Ring, "grid": Grid, "digits": Digits,
 }
 NOISES: dict[str, type[_Spec]] = {"uniform": UniformNoise, "normal": NormalNoise}

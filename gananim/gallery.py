@@ -101,6 +101,10 @@ def headline_rows(s: dict) -> list[tuple[str, str]]:
     if "modes_total" in s:
         rows.append(("modes covered, high-quality samples",
                      f"{s['final_modes_covered']} / {s['modes_total']}, {100 * s['final_high_quality_fraction']:.0f} %"))
+    if "classes_total" in s:  # images: by a classifier of the real data (imagemetrics.py)
+        rows.append(("classes covered, precision / recall",
+                     f"{s['final_classes_covered']} / {s['classes_total']}, "
+                     f"{_num(s['final_precision'])} / {_num(s['final_recall'])}"))
     if "final_spectrum" in s:
         rows.append(("final Hessian of the objective", s["final_spectrum"]["kind"]))
     return rows

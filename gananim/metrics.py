@@ -144,7 +144,13 @@ def _d_on_plane(run: Run, i: int) -> np.ndarray:
     return run.d_on_grid[i][row, col]
 
 
-D_ON_DATA: dict[str, Callable[[Run, int], np.ndarray]] = {"line": _d_on_line, "plane": _d_on_plane}  # by Run.domain
+def _d_on_images(run: Run, i: int) -> np.ndarray:
+    """On the probe's fixed batch of real images."""
+    return run.d_on_real[i]
+
+
+D_ON_DATA: dict[str, Callable[[Run, int], np.ndarray]] = {  # by Run.domain
+    "line": _d_on_line, "plane": _d_on_plane, "image": _d_on_images}
 
 
 def d_on_data(run: Run, i: int) -> np.ndarray:
@@ -156,7 +162,7 @@ def headline(run: Run) -> dict[str, Any]:
     """The numbers a lecturer quotes: where V ended, how D sees real and fake, the spectrum."""
     ref = float(run.meta["reference"])
     final = float(np.mean(run.objective[-TAIL:]))
-    d_last = run.d_on_grid[-1]
+    d_last = run.d_on_grid[-1] if "d_on_grid" in run else None
     tail = max(1, len(run.game) // 10)
     out: dict[str, Any] = {
         "name": run.meta["name"],
@@ -171,11 +177,18 @@ def headline(run: Run) -> dict[str, Any]:
         "mean_d_fake": float(run.d_fake_mean[-1]),
         "max_abs_d_minus_half_on_data_range": (None if run.meta.get("d_output") == "critic"  # no 1/2 for a critic
                                                else float(np.abs(d_on_data(run, -1) - 0.5).max())),
-        "d_range_on_grid": float(d_last.max() - d_last.min()),
         "median_grad_norm_d_last10pct": float(np.median(run.grad_norm_d[-tail:])),
         "median_grad_norm_g_last10pct": float(np.median(run.grad_norm_g[-tail:])),
     }
+    if d_last is not None:
+        out["d_range_on_grid"] = float(d_last.max() - d_last.min())
     out["final_energy_distance"] = float(run.energy_distance[-1])
+    if "classes_covered" in run:  # images: the measures in the data classifier's terms (imagemetrics.py)
+        out |= {"classes_total": int(run.meta["classes_total"]),
+                "classifier_accuracy": float(run.meta["classifier_accuracy"]),
+                "final_classes_covered": int(run.classes_covered[-1]), "final_class_kl": float(run.class_kl[-1]),
+                "final_frechet_distance": float(run.frechet_distance[-1]),
+                "final_precision": float(run.precision[-1]), "final_recall": float(run.recall[-1])}
     if "modes_covered" in run:
         out["modes_total"] = int(run.meta["modes_total"])
         out["final_modes_covered"] = int(run.modes_covered[-1])

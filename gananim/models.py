@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_serializer
 from torch import nn
 
 from .data import Real
@@ -77,6 +77,15 @@ class MLP(_Player):
     hidden: list[Annotated[int, Strict(), Field(ge=1, le=65_536)]] = Field(
         default_factory=lambda: [32, 32], min_length=1, max_length=16)
     activation: Literal[tuple(ACTIVATIONS)] = "tanh"  # type: ignore[valid-type]
+    # tanh: the output squashed into (-1, 1), the range of image pixels (a generator of images)
+    output: Literal["linear", "tanh"] = "linear"
+
+    @model_serializer(mode="wrap")
+    def _output_when_set(self, handler) -> dict:
+        """`output` is written only when it is not the default: the resolved scenarios (and so
+        the cache keys) of players from before it stay as they were."""
+        dumped = handler(self)
+        return dumped if self.output != "linear" else {k: v for k, v in dumped.items() if k != "output"}
 
     def widths(self, d_in: int, d_out: int) -> list[int]:
         return [d_in, *self.hidden, d_out]
@@ -88,6 +97,8 @@ class MLP(_Player):
             layers += [nn.Linear(width, h), ACTIVATIONS[self.activation]()]
             width = h
         layers.append(nn.Linear(width, d_out))
+        if self.output == "tanh":
+            layers.append(nn.Tanh())
         return nn.Sequential(*layers)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from .losses import LOSSES
+from .imagemetrics import class_histogram, class_kl, classes_covered, frechet_distance, precision_recall
 from .metrics import energy_distance_to, mode_coverage, wasserstein_1d
 from .scenario import Scenario
 
@@ -174,4 +175,58 @@ class Probe2D(_Probe):
         return out
 
 
-PROBES = {"line": Probe1D, "plane": Probe2D}  # by the data's domain (data.DISTRIBUTIONS)
+class ProbeImage(_Probe):
+    """Images: G on a fixed grid of noise vectors (the same every snapshot), D on a fixed batch
+    of real and of generated images, and the image measures (imagemetrics.py) of 1,000
+    generated images against the data, in the feature space of the data's classifier."""
+
+    default_samples = 64  # an 8 x 8 grid of samples
+    hist_samples = 256  # real and generated images whose D values are kept (histograms)
+    measure_samples = 1000
+
+    @classmethod
+    def cost(cls, sc: Scenario) -> tuple[int, int]:
+        """(rows G or D maps, floats recorded) per snapshot, for cost.estimate."""
+        mapping = sc.record.mapping_samples or cls.default_samples
+        return max(METRIC_SAMPLES, 2 * cls.hist_samples), mapping * (sc.data.dim + 2) + 2 * cls.hist_samples + 16
+
+    def __init__(self, sc: Scenario, real_set: torch.Tensor | None, seed: int):
+        from .classifier import classifier_for
+
+        super().__init__(sc, real_set, seed)
+        images, labels = sc.data.dataset()
+        self.shape = sc.data.image_shape
+        self.classifier = classifier_for(images.numpy().reshape(len(images), *self.shape), labels)
+        pixels = images.numpy().reshape(len(images), *self.shape)
+        self.real_probs = self.classifier.probabilities(pixels)
+        self.real_features = self.classifier.features(pixels)
+        self.real_histogram = class_histogram(self.real_probs)
+        self.hist_real = self.real[: self.hist_samples]
+        self.static |= {"real_grid": _np(self.real[: len(self.z_fixed)]).reshape(-1, *self.shape),
+                        "real_class_histogram": self.real_histogram}
+        self.meta |= {"classes_total": self.classifier.classes, "class_names": self.classifier.names,
+                      "classifier_accuracy": self.classifier.accuracy,
+                      "image_shape": list(self.shape)}
+
+    @torch.no_grad()
+    def __call__(self, G: torch.nn.Module, D: torch.nn.Module) -> dict[str, np.ndarray]:
+        g_of_z = G(self.z_fixed)  # (N, pixels) images of the fixed noise vectors
+        fakes = G(self.z_metric[: self.measure_samples]).numpy().reshape(-1, *self.shape)
+        probs, features = self.classifier.probabilities(fakes), self.classifier.features(fakes)
+        precision, recall = precision_recall(self.real_features, features)
+        return self.common(G, D) | {
+            "g_grid": g_of_z.numpy().reshape(-1, *self.shape),
+            "d_of_fakes": self.d(D, g_of_z)[:, 0].numpy(),
+            "fooled": self.fooled(D, g_of_z),
+            "d_on_real": self.d(D, self.hist_real)[:, 0].numpy(),
+            "d_on_fake": self.d(D, G(self.z_metric[: self.hist_samples]))[:, 0].numpy(),
+            "classes_covered": np.int64(classes_covered(probs)),
+            "class_histogram": class_histogram(probs),
+            "class_kl": np.float64(class_kl(class_histogram(probs), self.real_histogram)),
+            "frechet_distance": np.float64(frechet_distance(self.real_features, features)),
+            "precision": np.float64(precision),
+            "recall": np.float64(recall),
+        }
+
+
+PROBES = {"line": Probe1D, "plane": Probe2D, "image": ProbeImage}  # by the data's domain (data.DISTRIBUTIONS)

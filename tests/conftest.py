@@ -45,3 +45,17 @@ def _close_figures():
 @pytest.fixture(scope="session")
 def tiny_run():
     return train(parse_scenario(tiny(), name="tiny"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _classifier_cache(tmp_path_factory):
+    """The image classifiers the tests train are cached in a temporary folder, not the user's."""
+    import os
+
+    before = os.environ.get("GANANIM_CACHE")
+    os.environ["GANANIM_CACHE"] = str(tmp_path_factory.mktemp("gananim-cache"))
+    yield
+    if before is None:
+        os.environ.pop("GANANIM_CACHE", None)
+    else:
+        os.environ["GANANIM_CACHE"] = before

@@ -92,6 +92,27 @@ def _coverage(ax: Axes, run: Run) -> None:
     twin.legend(handles=lines, loc="center right", fontsize=10, framealpha=1.0)
 
 
+def _classes(ax: Axes, run: Run) -> None:
+    """Images: the classes G's samples cover (by the data's classifier) and precision / recall."""
+    total = int(run.meta["classes_total"])
+    ax.plot(run.snap_game, run.classes_covered, color=style.BLUE, lw=2, drawstyle="steps-post",
+            label="classes covered")
+    ax.set_ylim(-0.3, total + 0.3)
+    ax.set_ylabel(f"classes covered (of {total})", color=style.BLUE)
+    twin = ax.twinx()
+    twin.plot(run.snap_game, run.precision, color=style.VERMILLION, lw=2, ls="--", label="precision")
+    twin.plot(run.snap_game, run.recall, color=style.GREEN, lw=2, ls=":", marker="o", ms=3, label="recall")
+    twin.set_ylim(-0.03, 1.03)
+    twin.set_ylabel("precision, recall", color=style.VERMILLION)
+    twin.grid(False)
+    twin.spines["right"].set_visible(True)
+    ax.set_xlim(0, run.game[-1])
+    ax.set_xlabel("game")
+    ax.set_title("Classes covered; precision and recall")
+    lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+    twin.legend(handles=lines, loc="center right", fontsize=10, framealpha=1.0)
+
+
 def _d_means(ax: Axes, run: Run) -> None:
     critic = run.meta.get("d_output") == "critic"
     what = "f" if critic else "D"
@@ -126,7 +147,7 @@ def summary_figure(run: Run, dpi: int) -> Figure:
     ax.legend(loc="best", fontsize=10)
     _distance(axes[0, 2], run)
     _gradients([axes[1, 0], axes[1, 1]], run)
-    (_coverage if "modes_covered" in run else _d_means)(axes[1, 2], run)
+    (_coverage if "modes_covered" in run else _classes if "classes_covered" in run else _d_means)(axes[1, 2], run)
     fig.legend(loc="outside lower center", ncol=5, fontsize=11, frameon=False,
                handles=state.handles())
     fig.suptitle(run.title, fontsize=16, fontweight="bold")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .. import style
 from .field2d import Field2D
+from .images import ImageGrid
 from .mapping1d import Mapping1D
 from .objective import ObjectiveStrip
 
@@ -20,10 +21,11 @@ class Layout:
     tile: tuple[float, float]  # inches of one seed's tile in the small multiples
 
 
-PANELS = {"line": Mapping1D, "plane": Field2D}
+PANELS = {"line": Mapping1D, "plane": Field2D, "image": ImageGrid}
 LAYOUTS = {
     "line": Layout(style.ANIMATION_SIZE, legend_beside=False, tile=(3.6, 2.6)),
     "plane": Layout(style.ANIMATION_SIZE_2D, legend_beside=True, tile=(3.0, 3.0)),
+    "image": Layout((7.0, 8.2), legend_beside=False, tile=(3.0, 3.2)),
 }
 
-__all__ = ["LAYOUTS", "PANELS", "Field2D", "Layout", "Mapping1D", "ObjectiveStrip"]
+__all__ = ["LAYOUTS", "PANELS", "Field2D", "ImageGrid", "Layout", "Mapping1D", "ObjectiveStrip"]
