@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import functools
 import math
+from pathlib import Path
 from typing import Annotated, Callable, ClassVar, Literal, Optional, Sequence
 
 import numpy as np
 import torch
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationInfo, field_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, Strict, ValidationInfo, field_validator,
+                      model_validator)
 
 Int = Annotated[int, Strict()]  # YAML's `true` is not 1, and 2.5 is not 2
 MAX_REAL = 1e6  # every real number of a scenario is 0 or between MIN_REAL and MAX_REAL in size
@@ -252,6 +254,89 @@ class Digits(_Spec):
         return -1.0, 1.0
 
 
+@functools.lru_cache(maxsize=4)
+def _idx(images: Path, labels: Path, classes: Optional[tuple[int, ...]]) -> tuple[torch.Tensor, np.ndarray]:
+    from .datasets import read_images_and_labels, unit_range
+
+    pixels, names = read_images_and_labels(images, labels)
+    if classes is not None:
+        keep = np.isin(names, classes)
+        pixels, names = pixels[keep], names[keep]
+    return torch.from_numpy(unit_range(pixels).reshape(len(pixels), -1)), names.astype(np.int64)
+
+
+FETCH_HINT = "MNIST and Fashion-MNIST: gananim data fetch mnist|fashion-mnist --to FOLDER"
+
+
+def _idx_file(path: str, info: ValidationInfo) -> str:
+    """An IDX file named relative to the scenario file's folder (the validation context's base)."""
+    from .datasets import DataError, idx_header
+
+    full = Path((info.context or {}).get("base") or ".") / path
+    try:
+        dtype, shape = idx_header(full)
+    except DataError as exc:
+        hint = f" ({FETCH_HINT})" if "no such file" in str(exc) else ""
+        raise ValueError(f"{exc}{hint}") from None
+    if info.field_name == "images" and (len(shape) != 3 or dtype != np.uint8):
+        raise ValueError(f"{full}: not images: an IDX array of shape {shape} (expected (n, rows, cols) of bytes)")
+    if info.field_name == "labels" and len(shape) != 1:
+        raise ValueError(f"{full}: not labels: an IDX array of shape {shape} (expected (n,))")
+    return path
+
+
+class Idx(_Spec):
+    """Images and their labels in IDX files (LeCun's format: MNIST, Fashion-MNIST), gzip or raw,
+    named relative to the scenario file; pixels scaled to [-1, 1]. `classes` keeps only those
+    labels. A batch is drawn uniformly from the images, with replacement."""
+
+    kind: Literal["idx"] = "idx"
+    images: str = Field(min_length=1, max_length=4096)
+    labels: str = Field(min_length=1, max_length=4096)
+    classes: Optional[list[Annotated[int, Strict(), Field(ge=0, le=255)]]] = Field(None, min_length=1, max_length=256)
+
+    domain: ClassVar[str] = "image"
+    _base: Path = PrivateAttr(default=Path("."))
+    _shape: tuple[int, int] = PrivateAttr(default=(0, 0))
+
+    _checked = field_validator("images", "labels")(_idx_file)
+    _one_each = field_validator("classes")(_one_each)
+
+    @model_validator(mode="after")
+    def _keep_base(self, info: ValidationInfo) -> "Idx":
+        from .datasets import idx_header
+
+        self._base = Path((info.context or {}).get("base") or ".")
+        _, shape = idx_header(self._base / self.images)  # checked by _checked: (n, rows, cols)
+        _, (n_labels,) = idx_header(self._base / self.labels)
+        if n_labels != shape[0]:
+            raise ValueError(f"{self._base / self.labels}: {n_labels} labels for {shape[0]} images in "
+                             f"{self._base / self.images}")
+        self._shape = (shape[1], shape[2])
+        return self
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        return self._shape
+
+    @property
+    def dim(self) -> int:
+        rows, cols = self.image_shape
+        return rows * cols
+
+    def dataset(self) -> tuple[torch.Tensor, np.ndarray]:
+        """Every image (n, rows * cols) and its label (n,)."""
+        classes = tuple(self.classes) if self.classes is not None else None
+        return _idx((self._base / self.images).resolve(), (self._base / self.labels).resolve(), classes)
+
+    def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        images, _ = self.dataset()
+        return images[torch.randint(len(images), (n,), generator=rng)]
+
+    def view_range(self) -> tuple[float, float]:
+        return -1.0, 1.0
+
+
 class UniformNoise(_Spec):
     """z ~ U(low, high)^dim."""
 
@@ -301,6 +386,6 @@ class NormalNoise(_Spec):
 
 
 DISTRIBUTIONS: dict[str, type[_Spec]] = {
-    "gaussian": Gaussian, "sine": Sine, "mixture": Mixture, "ring": Ring, "grid": Grid, "digits": Digits,
+    "gaussian": Gaussian, "sine": Sine, "mixture": Mixture, "ring": Ring, "grid": Grid, "digits": Digits, "idx": Idx,
 }
 NOISES: dict[str, type[_Spec]] = {"uniform": UniformNoise, "normal": NormalNoise}

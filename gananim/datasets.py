@@ -191,3 +191,23 @@ def digits(classes: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         keep = np.isin(labels, classes)
         images, labels = images[keep], labels[keep]
     return unit_range(images, top=16.0), labels
+
+
+def idx_header(path: str | Path) -> tuple[np.dtype, tuple[int, ...]]:
+    """The element type and shape an IDX file declares, from its first bytes (gzip or raw),
+    without reading the rest. DataError when it is missing or not an IDX file."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(2)
+            fh.seek(0)
+            opened = gzip.GzipFile(fileobj=fh) if head == GZIP_MAGIC else fh
+            raw = opened.read(4 + 4 * 4)
+    except FileNotFoundError:
+        raise DataError(f"{shown(path)}: no such file") from None
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{shown(path)}: cannot be read ({exc})") from None
+    if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in IDX_TYPES or not 1 <= raw[3] <= 4 \
+            or len(raw) < 4 + 4 * raw[3]:
+        raise DataError(f"{shown(path)}: not an IDX file (its first bytes are {raw[:4].hex() or 'missing'})")
+    return IDX_TYPES[raw[2]], tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=raw[3], offset=4))

@@ -342,7 +342,7 @@ def _value_at(raw: Any, loc: tuple) -> Any:
     return raw
 
 
-def parse_scenario(raw: Any, source: str = "<scenario>", name: str = "scenario") -> Scenario:
+def parse_scenario(raw: Any, source: str = "<scenario>", name: str = "scenario", base: Path | None = None) -> Scenario:
     """Validate a mapping (already parsed YAML) into a Scenario, or raise ScenarioError."""
     if not isinstance(raw, dict):
         raise ScenarioError(f"{source}: expected a mapping of keys at the top level (got {type(raw).__name__})")
@@ -351,7 +351,7 @@ def parse_scenario(raw: Any, source: str = "<scenario>", name: str = "scenario")
         raise ScenarioError(one_line(f"{source}: {excerpt(bad[0])}: keys must be names (text)"))
     check_name(name, source)
     try:
-        sc = Scenario.model_validate(raw)
+        sc = Scenario.model_validate(raw, context={"base": base})
     except ValidationError as exc:
         raise ScenarioError(one_line(f"{source}: {_describe(exc.errors()[0], raw)}")) from None
     object.__setattr__(sc, "_name", name)
@@ -373,7 +373,7 @@ def check_name(name: str, source: str = "<scenario>") -> None:
             f"characters, and not {' or '.join(RESERVED_NAMES)}; rename the file"))
 
 
-def parse_text(text: str, source: str = "<scenario>", name: str = "scenario") -> Scenario:
+def parse_text(text: str, source: str = "<scenario>", name: str = "scenario", base: Path | None = None) -> Scenario:
     """Parse YAML text (the YAML 1.2 core schema, see yamlload) into a Scenario, or raise
     ScenarioError with one line."""
     import yaml
@@ -387,7 +387,7 @@ def parse_text(text: str, source: str = "<scenario>", name: str = "scenario") ->
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["unreadable"])[0]
         raise ScenarioError(one_line(f"{source}: {where}invalid YAML: {problem}")) from None
-    return parse_scenario(raw, source, name)
+    return parse_scenario(raw, source, name, base)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -404,4 +404,4 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{source}: cannot read: not UTF-8 text (byte {exc.start})") from None
     except (OSError, ValueError) as exc:
         raise ScenarioError(one_line(f"{source}: cannot read ({exc.__class__.__name__}: {exc})")) from None
-    return parse_text(text, source, path.stem)
+    return parse_text(text, source, path.stem, base=path.parent)  # data files are named relative to it

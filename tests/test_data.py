@@ -30,10 +30,23 @@ def test_uniform_and_normal_noise():
     assert np.allclose(n.mean(axis=0), 1.0, atol=0.01) and np.allclose(n.std(axis=0), 0.5, atol=0.01)
 
 
+def _idx_files(folder) -> dict:
+    """Small IDX files (20 images of 4 x 4, their labels) for the kinds that read files."""
+    import struct
+
+    def idx(a):
+        return b"\0\0\x08" + bytes([a.ndim]) + struct.pack(f">{a.ndim}I", *a.shape) + a.tobytes()
+
+    (folder / "i").write_bytes(idx(np.arange(20 * 16, dtype=np.uint8).reshape(20, 4, 4)))
+    (folder / "l").write_bytes(idx(np.arange(20, dtype=np.uint8) % 3))
+    return {"images": "i", "labels": "l"}
+
+
 @pytest.mark.parametrize("registry", [DISTRIBUTIONS, NOISES], ids=["data", "noise"])
-def test_every_entry_samples_reproducibly(registry):
+def test_every_entry_samples_reproducibly(registry, tmp_path):
+    needs = {"idx": _idx_files(tmp_path)}  # the keys a kind requires
     for name, spec in registry.items():
-        s = spec()
+        s = spec.model_validate(needs.get(name, {}), context={"base": tmp_path})
         a, b = s.sample(50, rng(7)), s.sample(50, rng(7))
         assert torch.equal(a, b), name
         assert not torch.equal(a, s.sample(50, rng(8))), name

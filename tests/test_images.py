@@ -61,3 +61,51 @@ def test_tiles_are_separated_by_blank_lines():
     assert np.isnan(grid[2]).all() and np.isnan(grid[:, 3]).all()
     assert np.array_equal(grid[3:5, 4:7], images[4])  # the fifth image: second row, second column
     assert np.isnan(grid[3:, 8:]).all()  # the empty sixth cell
+
+
+def _idx(array: np.ndarray) -> bytes:
+    import struct
+
+    return b"\0\0\x08" + bytes([array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+
+
+def test_an_idx_data_set_next_to_the_scenario_file_trains(tmp_path):
+    """IDX files (the images gzip-compressed, the labels raw) named relative to the scenario."""
+    import gzip
+
+    from gananim.datasets import digits
+    from gananim.scenario import load_scenario
+
+    images, labels = digits(classes=[0, 1])
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "images.gz").write_bytes(gzip.compress(_idx(np.round((images + 1) * 127.5).astype(np.uint8))))
+    (tmp_path / "data" / "labels").write_bytes(_idx(labels.astype(np.uint8)))
+    (tmp_path / "game.yaml").write_text(
+        "data: {kind: idx, images: data/images.gz, labels: data/labels}\nnoise: {kind: normal, dim: 8}\n"
+        "generator: {kind: mlp, hidden: [16], output: tanh}\ndiscriminator: {kind: mlp, hidden: [16]}\n"
+        "training: {games: 4, batch_size: 16}\nrecord: {every: 2}\n")
+    sc = load_scenario(tmp_path / "game.yaml")
+    assert sc.data.domain == "image" and sc.data.image_shape == (8, 8) and sc.data.dim == 64
+    run = train(sc)
+    assert run.meta["classes_total"] == 2 and run.g_grid.shape == (3, 64, 8, 8)
+    pixels, names = sc.data.dataset()
+    assert len(pixels) == len(images) and np.abs(pixels.numpy().reshape(images.shape) - images).max() < 1 / 127
+
+
+def test_idx_files_that_are_missing_wrong_or_mismatched_are_one_line_errors(tmp_path):
+    from click.testing import CliRunner
+
+    from gananim.cli import main
+
+    (tmp_path / "labels").write_bytes(_idx(np.arange(5, dtype=np.uint8)))
+    (tmp_path / "images").write_bytes(_idx(np.zeros((4, 8, 8), np.uint8)))
+    cases = {
+        "data.images: {d}/nope.gz: no such file (MNIST and Fashion-MNIST: gananim data fetch": "images: nope.gz",
+        "data.images: {d}/labels: not images: an IDX array of shape (5,)": "images: labels",
+        "{d}/labels: 5 labels for 4 images": "images: images",
+    }
+    for message, images in cases.items():
+        (tmp_path / "x.yaml").write_text(f"data: {{kind: idx, {images}, labels: labels}}\n")
+        result = CliRunner().invoke(main, ["validate", str(tmp_path / "x.yaml")])
+        assert result.exit_code == 2 and message.format(d=tmp_path) in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1
