@@ -43,6 +43,9 @@ class History:
     covered: Optional[np.ndarray] = None
     classes: Optional[int] = None
     time_unit: Callable[[int], str] = field(default=lambda g: f"game {g}")  # names a game (or its epoch)
+    # D's outputs are on a 0..1 scale with 1/2 at the equilibrium (probabilities, least-squares
+    # scores); a critic's are not, and the rules that read D's level stay silent for it
+    levels: bool = True
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ def _tail(h: History) -> slice:
 
 
 def d_overpowers_g(h: History) -> Optional[Finding]:
+    if not h.levels:
+        return None
     tail = _tail(h)
     fake = float(np.mean(h.d_fake[tail]))
     if fake >= STARVED:
@@ -89,6 +94,8 @@ def mode_collapse(h: History) -> Optional[Finding]:
 
 
 def oscillation(h: History) -> Optional[Finding]:
+    if not h.levels:
+        return None
     n = len(h.game)
     half = np.asarray(h.d_fake[n // 2:], dtype=float)
     window = max(1, n // 50)
@@ -109,6 +116,8 @@ def oscillation(h: History) -> Optional[Finding]:
 
 
 def near_equilibrium(h: History) -> Optional[Finding]:
+    if not h.levels:
+        return None
     tail = _tail(h)
     real, fake = float(np.mean(h.d_real[tail])), float(np.mean(h.d_fake[tail]))
     if abs(real - 0.5) > EQUILIBRIUM_D or abs(fake - 0.5) > EQUILIBRIUM_D:
@@ -137,6 +146,15 @@ RULES: dict[str, Callable[[History], Optional[Finding]]] = {
     "oscillation": oscillation,
     "near_equilibrium": near_equilibrium,
 }
+
+
+def history_of(run) -> History:
+    """The History of a Run (one seed) with per-game D means and, for images, classes covered."""
+    meta = run.meta
+    return History(run.game, run.d_real, run.d_fake, run.d_loss, run.g_loss, meta.get("d_loss_reference"),
+                   meta.get("g_loss_reference"), run.snap_game,
+                   run.classes_covered if "classes_covered" in run else None, meta.get("classes_total"),
+                   levels=meta.get("d_output") != "critic")
 
 
 def diagnose(h: History) -> list[Finding]:

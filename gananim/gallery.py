@@ -105,6 +105,7 @@ def headline_rows(s: dict) -> list[tuple[str, str]]:
         rows.append(("classes covered, precision / recall",
                      f"{s['final_classes_covered']} / {s['classes_total']}, "
                      f"{_num(s['final_precision'])} / {_num(s['final_recall'])}"))
+        rows += [("diagnosis", finding["says"]) for finding in s.get("diagnosis", [])] or [("diagnosis", "no rule fired")]
     if "final_spectrum" in s:
         rows.append(("final Hessian of the objective", s["final_spectrum"]["kind"]))
     return rows

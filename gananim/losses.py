@@ -107,6 +107,10 @@ class Loss:
     # whether `value` estimates W1 (the true W1 from samples is then drawn beside it where known)
     curve_label: Optional[str] = None
     estimates_w1: bool = False
+    # each player's loss at the equilibrium (p_G = p_data, D at its optimum there), where it is
+    # fixed: read by the diagnosis (diagnosis.py); None where it depends on the critic's offset
+    d_loss_reference: Optional[float] = None
+    g_loss_reference: Optional[float] = None
     # G's loss is the part of `value` that depends on G (a zero-sum game): the G block of its
     # Hessian is V's, so it need not be computed twice
     g_is_value: bool = False
@@ -117,14 +121,18 @@ class Loss:
 
 
 LOSSES: dict[str, Loss] = {
-    "minimax": Loss(minimax_d, minimax_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability", g_is_value=True),
-    "non_saturating": Loss(minimax_d, non_saturating_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability"),
+    "minimax": Loss(minimax_d, minimax_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability", g_is_value=True,
+                    d_loss_reference=LOG4, g_loss_reference=-math.log(2)),
+    "non_saturating": Loss(minimax_d, non_saturating_g, value, -LOG4, "−2 log 2 (equilibrium)", "probability",
+                           d_loss_reference=LOG4, g_loss_reference=math.log(2)),
     "least_squares": Loss(least_squares_d, least_squares_g, least_squares_value, -0.25,
-                          "−1/4 (equilibrium, D = 1/2)", "score", "−(D's loss)"),
+                          "−1/4 (equilibrium, D = 1/2)", "score", "−(D's loss)", d_loss_reference=0.25,
+                          g_loss_reference=0.125),
     "wasserstein": Loss(wasserstein_d, wasserstein_g, wasserstein_value, 0.0, "0 (W1 at equilibrium)", "critic",
                         "E f(x) − E f(G(z))", curve_label="critic gap E f(x) − E f(G(z))", estimates_w1=True,
                         g_is_value=True),
-    "hinge": Loss(hinge_d, wasserstein_g, hinge_value, -2.0, "−2 (equilibrium, f = 0)", "critic", "−(D's loss)"),
+    "hinge": Loss(hinge_d, wasserstein_g, hinge_value, -2.0, "−2 (equilibrium, f = 0)", "critic", "−(D's loss)",
+                  d_loss_reference=2.0, g_loss_reference=0.0),
 }
 
 

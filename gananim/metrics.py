@@ -189,6 +189,9 @@ def headline(run: Run) -> dict[str, Any]:
                 "final_classes_covered": int(run.classes_covered[-1]), "final_class_kl": float(run.class_kl[-1]),
                 "final_frechet_distance": float(run.frechet_distance[-1]),
                 "final_precision": float(run.precision[-1]), "final_recall": float(run.recall[-1])}
+        from .diagnosis import diagnose, history_of
+
+        out["diagnosis"] = [{"rule": f.rule, "says": f.says, "numbers": f.numbers} for f in diagnose(history_of(run))]
     if "modes_covered" in run:
         out["modes_total"] = int(run.meta["modes_total"])
         out["final_modes_covered"] = int(run.modes_covered[-1])

@@ -29,7 +29,9 @@ from .scenario import OptimizerSettings, Scenario
 
 Progress = Callable[[int, int], None]
 Tensor = torch.Tensor
-ROWS = ("objective", "d_loss", "g_loss", "grad_norm_d", "grad_norm_g")  # recorded every game
+# recorded every game; d_real and d_fake: D as drawn (a probability, score or critic value), the
+# batch means on V's point
+ROWS = ("objective", "d_loss", "g_loss", "grad_norm_d", "grad_norm_g", "d_real", "d_fake")
 
 
 def train(sc: Scenario, progress: Optional[Progress] = None, *, engine: Optional[str] = None) -> Run:
@@ -195,8 +197,10 @@ class _Record:
         G, D, sc, n = self.G, self.D, self.sc, self.sc.training.games
         x, z, eps_real, eps_fake = at
         with torch.no_grad():
-            v = self.loss.value(D.measure(_noisy(x, eps_real)), D.measure(_noisy(G.measure(z), eps_fake)))
-            self.hist[:, :, game] = torch.stack([v, d_loss(), g_loss(), _norms(d_grads), _norms(g_grads)]).numpy()
+            real, fake = D.measure(_noisy(x, eps_real)), D.measure(_noisy(G.measure(z), eps_fake))
+            shown = [self.loss.display(out).mean(dim=(-2, -1)) for out in (real, fake)]
+            self.hist[:, :, game] = torch.stack([self.loss.value(real, fake), d_loss(), g_loss(), _norms(d_grads),
+                                                 _norms(g_grads), *shown]).numpy()
         if not (np.isfinite(self.hist[:, :, game]).all() and _bounded(D, self.limit) and _bounded(G, self.limit)):
             raise TrainingError(_diverged(sc, game, self.hist[:, :, game], D, G, self.limit))
         rec = sc.record
@@ -295,6 +299,8 @@ def _meta(sc: Scenario, loss: losses.Loss) -> dict:
         "value_label": loss.value_label,
         "objective_label": loss.curve_label or loss.value_label,
         "estimates_w1": loss.estimates_w1,
+        "d_loss_reference": loss.d_loss_reference,
+        "g_loss_reference": loss.g_loss_reference,
         "domain": sc.data.domain,
         "data_dim": sc.data.dim,
         "noise_dim": sc.noise.dim,

@@ -109,3 +109,17 @@ def test_idx_files_that_are_missing_wrong_or_mismatched_are_one_line_errors(tmp_
         result = CliRunner().invoke(main, ["validate", str(tmp_path / "x.yaml")])
         assert result.exit_code == 2 and message.format(d=tmp_path) in result.output, result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_summary_carries_the_diagnosis_of_the_run(digits_run):
+    """Per game: D's batch means on V's point; the summary's diagnosis is diagnose() of them."""
+    from gananim.diagnosis import RULES, diagnose, history_of
+    from gananim.metrics import headline
+
+    run = digits_run
+    assert run.d_real.shape == run.d_fake.shape == (20,)
+    assert ((0 < run.d_real) & (run.d_real < 1)).all() and ((0 < run.d_fake) & (run.d_fake < 1)).all()
+    summary = headline(run)
+    want = [f.rule for f in diagnose(history_of(run))]
+    assert [f["rule"] for f in summary["diagnosis"]] == want and set(want) <= set(RULES)
+    assert run.meta["d_loss_reference"] == pytest.approx(2 * np.log(2)) and run.meta["g_loss_reference"] == pytest.approx(np.log(2))
