@@ -70,7 +70,7 @@ def _num(value, digits: int = 3) -> str:
 
 
 ANIMATIONS = ("animation.gif", "seeds.gif", "animation.mp4", "seeds.mp4")
-FIGURES = ("summary.png", "hessian.png", "spread.png")
+FIGURES = ("summary.png", "progression.png", "hessian.png", "spread.png")
 
 
 def main_animation(folder: Path) -> str | None:

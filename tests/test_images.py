@@ -54,6 +54,15 @@ def test_a_digits_game_renders_with_its_numbers(digits_run, tmp_path):
     assert again["animation"].read_bytes() == written["animation"].read_bytes()
 
 
+def test_the_progression_shows_every_snapshot_up_to_six_rows(digits_run, tmp_path):
+    run = digits_run.titled("Digits")
+    run.meta["scenario"] = run.scenario | {"render": run.scenario["render"] | {"outputs": ["progression"]}}
+    written = render(run, tmp_path / "p")
+    image = np.asarray(Image.open(written["progression"]).convert("L"))
+    assert image.shape[0] > 150 and image.std() > 20  # drawn: three rows of dark ink on white
+    assert set(written) == {"progression", "progression.png", "summary.json", "run"}
+
+
 def test_tiles_are_separated_by_blank_lines():
     images = np.arange(5 * 2 * 3, dtype=float).reshape(5, 2, 3)
     grid = tile(images, columns=3)

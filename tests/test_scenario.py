@@ -163,9 +163,13 @@ def test_output_names_come_from_the_renderer():
     with pytest.raises(ScenarioError) as info:
         parse_scenario(tiny(render={"outputs": ["nope"]}), "x.yaml")
     assert all(repr(name) in str(info.value) for name in OUTPUTS)
-    for name in OUTPUTS:
+    for name, output in OUTPUTS.items():
         sweep = name in ("seeds", "spread")
         raw = tiny(render={"outputs": [name]}) | ({"seed": None, "seeds": [1, 2]} if sweep else {})
+        if output.domains and "line" not in output.domains:  # drawn for other data only: refused here
+            with pytest.raises(ScenarioError, match=f"'{name}' draws .* data, not line data"):
+                parse_scenario(raw)
+            raw["data"] = next({"kind": kind} for kind, spec in DISTRIBUTIONS.items() if spec.domain in output.domains)
         assert parse_scenario(raw).render.outputs == [name]
 
 

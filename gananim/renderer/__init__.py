@@ -50,6 +50,7 @@ class Output:
     figure: str
     animated: bool
     one_seed: bool = True
+    domains: Optional[tuple[str, ...]] = None  # the data domains it can draw (None: every one)
 
     def write(self, name: str, run: Run, out: Path, settings: dict, video: str,
               progress: Optional["Progress"]) -> list[Path]:
@@ -75,6 +76,7 @@ OUTPUTS: dict[str, Output] = {
     "hessian": Output("figures", "hessian_figure", animated=False),
     "seeds": Output("sweep", "seeds_figure", animated=True, one_seed=False),  # small multiples, one tile per seed
     "spread": Output("sweep", "spread_figure", animated=False, one_seed=False),  # the objective across seeds
+    "progression": Output("figures", "progression_figure", animated=False, domains=("image",)),  # rows of snapshots
 }
 ANIMATED = tuple(name for name, output in OUTPUTS.items() if output.animated)
 

@@ -92,6 +92,30 @@ def _coverage(ax: Axes, run: Run) -> None:
     twin.legend(handles=lines, loc="center right", fontsize=10, framealpha=1.0)
 
 
+PROGRESSION_ROWS = 6  # snapshots shown, evenly spaced from the first to the last
+PROGRESSION_COLUMNS = 10  # noise vectors per row
+
+
+def progression_figure(run: Run, dpi: int) -> Figure:
+    """Images: G's images of the same noise vectors (columns) at evenly spaced snapshots (rows),
+    the first to the last: how one set of samples becomes digits, or stops changing."""
+    from .panels.images import PAGE, tile
+
+    count = len(run.snap_game)
+    picks = np.unique(np.linspace(0, count - 1, min(PROGRESSION_ROWS, count)).round().astype(int))
+    columns = min(PROGRESSION_COLUMNS, run.g_grid.shape[1])
+    fig = _new((1.1 * columns + 1.6, 1.15 * len(picks) + 1.0), dpi)
+    axes = fig.subplots(len(picks), 1, squeeze=False)[:, 0]
+    for ax, i in zip(axes, picks):
+        ax.imshow(tile(run.g_grid[i][:columns], columns), cmap=PAGE, vmin=-1, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(f"game {int(run.snap_game[i])}", rotation=0, ha="right", va="center", fontsize=13)
+    axes[-1].set_xlabel(f"G(z) for the same {columns} noise vectors z in every row", fontsize=13)
+    fig.suptitle(run.title, fontsize=16, fontweight="bold")
+    return fig
+
+
 def _classes(ax: Axes, run: Run) -> None:
     """Images: the classes G's samples cover (by the data's classifier) and precision / recall."""
     total = int(run.meta["classes_total"])
