@@ -58,6 +58,12 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(max(0.0, mu @ mu + np.trace(sa) + np.trace(sb) - 2 * cross))
 
 
+def real_radii(x: np.ndarray, k: int = NEIGHBOURS) -> np.ndarray:
+    """Each point's distance to its k-th nearest neighbour in its own set (the radii of its
+    manifold's balls: computed once for a fixed real set, `precision_recall` takes them)."""
+    return _radii(np.asarray(x, dtype=float), k)
+
+
 def _radii(x: np.ndarray, k: int) -> np.ndarray:
     """Each point's distance to its k-th nearest neighbour in its own set."""
     d = cdist(x, x)
@@ -68,12 +74,13 @@ def _inside(points: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.nd
     return (cdist(points, centres) <= radii[None, :]).any(axis=1)
 
 
-def precision_recall(real: np.ndarray, generated: np.ndarray, k: int = NEIGHBOURS) -> tuple[float, float]:
+def precision_recall(real: np.ndarray, generated: np.ndarray, k: int = NEIGHBOURS,
+                     radii: np.ndarray | None = None) -> tuple[float, float]:
     """Precision: the share of generated samples inside the real manifold (the union of balls
     around each real sample reaching its k-th nearest real neighbour); recall: the share of
     real samples inside the generated manifold, built the same way. A generator whose images
     are bad loses precision; one that collapses onto a few kinds of image loses recall."""
     real, generated = np.asarray(real, dtype=float), np.asarray(generated, dtype=float)
-    precision = _inside(generated, real, _radii(real, k)).mean()
+    precision = _inside(generated, real, _radii(real, k) if radii is None else radii).mean()
     recall = _inside(real, generated, _radii(generated, k)).mean()
     return float(precision), float(recall)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .losses import LOSSES
-from .imagemetrics import class_histogram, class_kl, classes_covered, frechet_distance, precision_recall
+from .imagemetrics import class_histogram, class_kl, classes_covered, frechet_distance, precision_recall, real_radii
 from .metrics import energy_distance_to, mode_coverage, wasserstein_1d
 from .scenario import Scenario
 
@@ -196,10 +196,11 @@ class ProbeImage(_Probe):
         super().__init__(sc, real_set, seed)
         images, labels = sc.data.dataset()
         self.shape = sc.data.image_shape
-        self.classifier = classifier_for(images.numpy().reshape(len(images), *self.shape), labels)
         pixels = images.numpy().reshape(len(images), *self.shape)
+        self.classifier = classifier_for(pixels, labels)
         self.real_probs = self.classifier.probabilities(pixels)
         self.real_features = self.classifier.features(pixels)
+        self.real_radii = real_radii(self.real_features)  # the real manifold: the same at every snapshot
         self.real_histogram = class_histogram(self.real_probs)
         self.hist_real = self.real[: self.hist_samples]
         self.static |= {"real_grid": _np(self.real[: len(self.z_fixed)]).reshape(-1, *self.shape),
@@ -213,7 +214,7 @@ class ProbeImage(_Probe):
         g_of_z = G(self.z_fixed)  # (N, pixels) images of the fixed noise vectors
         fakes = G(self.z_metric[: self.measure_samples]).numpy().reshape(-1, *self.shape)
         probs, features = self.classifier.probabilities(fakes), self.classifier.features(fakes)
-        precision, recall = precision_recall(self.real_features, features)
+        precision, recall = precision_recall(self.real_features, features, radii=self.real_radii)
         return self.common(G, D) | {
             "g_grid": g_of_z.numpy().reshape(-1, *self.shape),
             "d_of_fakes": self.d(D, g_of_z)[:, 0].numpy(),

@@ -235,8 +235,9 @@ class Scenario(_Block):
         elif self.seeds is None and set(SWEEP_OUTPUTS) & set(self.render.outputs):
             raise _KeyError("render.outputs", "'seeds' and 'spread' need a seed sweep (seeds: [0, 1, ...])",
                             self.render.outputs)
-        elif any(OUTPUTS[o].domains and self.data.domain not in OUTPUTS[o].domains for o in self.render.outputs):
-            name = next(o for o in self.render.outputs if OUTPUTS[o].domains and self.data.domain not in OUTPUTS[o].domains)
+        elif foreign := [o for o in self.render.outputs
+                         if OUTPUTS[o].domains and self.data.domain not in OUTPUTS[o].domains]:
+            name = foreign[0]
             raise _KeyError("render.outputs", f"{name!r} draws {' or '.join(OUTPUTS[name].domains)} data, not "
                             f"{self.data.domain} data ({self.data.kind})", self.render.outputs)
         elif "hessian" in self.render.outputs and not self.record.hessian:

@@ -72,24 +72,31 @@ def _distance(ax: Axes, run: Run) -> None:
     ax.set_ylabel("energy distance")
 
 
-def _coverage(ax: Axes, run: Run) -> None:
-    total = int(run.meta["modes_total"])
-    ax.plot(run.snap_game, run.modes_covered, color=style.BLUE, lw=2, drawstyle="steps-post",
-            label="modes covered")
+def _covered(ax: Axes, run: Run, counts, what: str, total: int, shares: list[tuple], top: float, share_label: str,
+             title: str) -> None:
+    """A count of what G's samples cover (steps, left axis) and shares of samples (right axis):
+    `shares` holds (values, plot keyword arguments), drawn on 0..`top`."""
+    ax.plot(run.snap_game, counts, color=style.BLUE, lw=2, drawstyle="steps-post", label=f"{what} covered")
     ax.set_ylim(-0.3, total + 0.3)
-    ax.set_ylabel(f"modes covered (of {total})", color=style.BLUE)
+    ax.set_ylabel(f"{what} covered (of {total})", color=style.BLUE)
     twin = ax.twinx()
-    twin.plot(run.snap_game, 100 * run.high_quality, color=style.VERMILLION, lw=2, ls="--",
-              label="high-quality samples (%)")
-    twin.set_ylim(-3, 103)
-    twin.set_ylabel("high-quality samples (%)", color=style.VERMILLION)
+    for values, line in shares:
+        twin.plot(run.snap_game, values, lw=2, **line)
+    twin.set_ylim(-0.03 * top, 1.03 * top)
+    twin.set_ylabel(share_label, color=style.VERMILLION)
     twin.grid(False)
     twin.spines["right"].set_visible(True)
     ax.set_xlim(0, run.game[-1])
     ax.set_xlabel("game")
-    ax.set_title("Mode coverage (within 3 std of a mode)")
+    ax.set_title(title)
     lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     twin.legend(handles=lines, loc="center right", fontsize=10, framealpha=1.0)
+
+
+def _coverage(ax: Axes, run: Run) -> None:
+    _covered(ax, run, run.modes_covered, "modes", int(run.meta["modes_total"]),
+             [(100 * run.high_quality, dict(color=style.VERMILLION, ls="--", label="high-quality samples (%)"))],
+             100, "high-quality samples (%)", "Mode coverage (within 3 std of a mode)")
 
 
 PROGRESSION_ROWS = 6  # snapshots shown, evenly spaced from the first to the last
@@ -118,23 +125,10 @@ def progression_figure(run: Run, dpi: int) -> Figure:
 
 def _classes(ax: Axes, run: Run) -> None:
     """Images: the classes G's samples cover (by the data's classifier) and precision / recall."""
-    total = int(run.meta["classes_total"])
-    ax.plot(run.snap_game, run.classes_covered, color=style.BLUE, lw=2, drawstyle="steps-post",
-            label="classes covered")
-    ax.set_ylim(-0.3, total + 0.3)
-    ax.set_ylabel(f"classes covered (of {total})", color=style.BLUE)
-    twin = ax.twinx()
-    twin.plot(run.snap_game, run.precision, color=style.VERMILLION, lw=2, ls="--", label="precision")
-    twin.plot(run.snap_game, run.recall, color=style.GREEN, lw=2, ls=":", marker="o", ms=3, label="recall")
-    twin.set_ylim(-0.03, 1.03)
-    twin.set_ylabel("precision, recall", color=style.VERMILLION)
-    twin.grid(False)
-    twin.spines["right"].set_visible(True)
-    ax.set_xlim(0, run.game[-1])
-    ax.set_xlabel("game")
-    ax.set_title("Classes covered; precision and recall")
-    lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-    twin.legend(handles=lines, loc="center right", fontsize=10, framealpha=1.0)
+    _covered(ax, run, run.classes_covered, "classes", int(run.meta["classes_total"]),
+             [(run.precision, dict(color=style.VERMILLION, ls="--", label="precision")),
+              (run.recall, dict(color=style.GREEN, ls=":", marker="o", ms=3, label="recall"))],
+             1, "precision, recall", "Classes covered; precision and recall")
 
 
 def _d_means(ax: Axes, run: Run) -> None:
