@@ -81,7 +81,7 @@ def estimate(sc: Scenario) -> Cost:
     memory = BASE_MEMORY + players + activations + probes + 2 * (history + recorded + points) + solver + frames
 
     # time (seconds, one core): the steps, the probes, the spectra, the frames
-    step_flops = 6 * 2 * B * P
+    step_flops = 6 * 2 * B * (sc.generator.macs(dz, dx) + sc.discriminator.macs(dx, 1))  # dense: one per weight
     seconds = 2.5 + updates * (STEP_OVERHEAD + step_flops / FLOPS)
     seconds += S * snapshots * (0.005 + 6 * probe_rows * P / FLOPS) + snapshots * 0.03 * (1 + (S > 1) * S / 4)
     if spectra:

@@ -230,8 +230,9 @@ def _one_each(values: Optional[list[int]]) -> Optional[list[int]]:
 
 class Digits(_Spec):
     """scikit-learn's handwritten digits: 1,797 images of 8 x 8 pixels (shipped inside
-    scikit-learn), pixels in [-1, 1] (background -1); `classes` keeps only those digits. A batch
-    is drawn uniformly from the images, with replacement."""
+    scikit-learn), pixels in [-1, 1] (background -1); `classes` keeps only those digits. Batches
+    go through the images in epochs (trainer: shuffled anew each epoch); `sample` draws with
+    replacement (the probes' fixed real batches)."""
 
     kind: Literal["digits"] = "digits"
     classes: Optional[list[Annotated[int, Strict(), Field(ge=0, le=9)]]] = Field(None, min_length=1, max_length=10)
@@ -245,6 +246,10 @@ class Digits(_Spec):
     def dataset(self) -> tuple[torch.Tensor, np.ndarray]:
         """Every image (n, 64) and its label (n,)."""
         return _digits(tuple(self.classes) if self.classes is not None else None)
+
+    def count(self) -> int:
+        """How many images the set has (an epoch goes through each once)."""
+        return len(self.dataset()[1])
 
     def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
         images, _ = self.dataset()
@@ -288,7 +293,7 @@ def _idx_file(path: str, info: ValidationInfo) -> str:
 class Idx(_Spec):
     """Images and their labels in IDX files (LeCun's format: MNIST, Fashion-MNIST), gzip or raw,
     named relative to the scenario file; pixels scaled to [-1, 1]. `classes` keeps only those
-    labels. A batch is drawn uniformly from the images, with replacement."""
+    labels. Batches go through the images in epochs, like the digits'."""
 
     kind: Literal["idx"] = "idx"
     images: str = Field(min_length=1, max_length=4096)
@@ -328,6 +333,14 @@ class Idx(_Spec):
         """Every image (n, rows * cols) and its label (n,)."""
         classes = tuple(self.classes) if self.classes is not None else None
         return _idx((self._base / self.images).resolve(), (self._base / self.labels).resolve(), classes)
+
+    def count(self) -> int:
+        """How many images the set has (the labels file alone is read when `classes` picks some)."""
+        from .datasets import idx_header, read_idx
+
+        if self.classes is None:
+            return idx_header(self._base / self.images)[1][0]
+        return int(np.isin(read_idx(self._base / self.labels), self.classes).sum())
 
     def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
         images, _ = self.dataset()

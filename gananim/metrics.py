@@ -192,6 +192,7 @@ def headline(run: Run) -> dict[str, Any]:
         from .diagnosis import diagnose, history_of
 
         out["diagnosis"] = [{"rule": f.rule, "says": f.says, "numbers": f.numbers} for f in diagnose(history_of(run))]
+        out["loss_statistics"] = loss_statistics(run)
     if "modes_covered" in run:
         out["modes_total"] = int(run.meta["modes_total"])
         out["final_modes_covered"] = int(run.modes_covered[-1])
@@ -230,3 +231,14 @@ def sweep_headline(run: Run) -> dict[str, Any]:
         "final_energy_distance_median": float(np.median([m["final_energy_distance"] for m in members])),
         "per_seed": members,
     }
+
+
+def loss_statistics(run: Run) -> dict[str, dict[str, float]]:
+    """Each player's loss over the run: the first and the last game's value, the smallest, the
+    largest and the mean over every game (the Fashion-MNIST starter's table)."""
+    out = {}
+    for key in ("d_loss", "g_loss"):
+        values = np.asarray(run.arrays[key], dtype=float)
+        out[key] = {"initial": float(values[0]), "final": float(values[-1]), "min": float(values.min()),
+                    "max": float(values.max()), "mean": float(values.mean())}
+    return out

@@ -6,7 +6,9 @@ Nothing here draws pictures.
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import contextlib
+import math
+from typing import Annotated, ClassVar, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_serializer
@@ -29,6 +31,7 @@ class _Player(BaseModel):
 
     init: Literal["default", "normal"] = "default"
     init_std: Real = Field(0.02, gt=0.0)
+    parallel: ClassVar[bool] = False  # trained on every core (else one thread: faster for tiny players)
 
     def _layers(self, d_in: int, d_out: int) -> nn.Module:
         raise NotImplementedError
@@ -41,17 +44,25 @@ class _Player(BaseModel):
         w = self.widths(d_in, d_out)
         return sum((a + 1) * b for a, b in zip(w, w[1:]))
 
+    def macs(self, d_in: int, d_out: int) -> int:
+        """Multiply-adds of one row's forward pass (a dense player's: one per weight)."""
+        return self.parameter_count(d_in, d_out)
+
     def build(self, d_in: int, d_out: int, rng: torch.Generator) -> nn.Module:
         """Build the module; every draw (PyTorch's default init included) comes from `rng`."""
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=rng))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = self._layers(d_in, d_out)
-        if self.init == "normal":  # weights N(0, init_std^2), biases 0
-            with torch.no_grad():
+        if self.init == "normal":  # the DCGAN weights_init: weights N(0, init_std^2), biases 0,
+            with torch.no_grad():  # batch norm's scales N(1, init_std^2) and shifts 0
                 for layer in module.modules():
-                    if isinstance(layer, nn.Linear):
+                    if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
                         layer.weight.copy_(torch.randn(layer.weight.shape, generator=rng) * self.init_std)
+                        if layer.bias is not None:
+                            layer.bias.zero_()
+                    elif isinstance(layer, nn.BatchNorm2d):
+                        layer.weight.copy_(1 + torch.randn(layer.weight.shape, generator=rng) * self.init_std)
                         layer.bias.zero_()
         return module
 
@@ -102,7 +113,104 @@ class MLP(_Player):
         return nn.Sequential(*layers)
 
 
-PLAYERS: dict[str, type[_Player]] = {"linear": Linear, "mlp": MLP}
+def image_side(dim: int) -> int:
+    """The side of a square image of `dim` pixels (0 when `dim` is not a square)."""
+    side = math.isqrt(dim)
+    return side if side * side == dim else 0
+
+
+def conv_stages(side: int) -> tuple[int, int]:
+    """How a side is halved by stride-2 layers: (number of halvings, the smallest side), halving
+    while the side is even and the half is at least 4 (8 -> 4: one; 28 -> 14 -> 7: two)."""
+    stages = 0
+    while side % 2 == 0 and side // 2 >= 4:
+        side, stages = side // 2, stages + 1
+    return stages, side
+
+
+class Conv(_Player):
+    """DCGAN-style convolutional player for square images (Radford et al. 2016), on flattened
+    pixels like every player (rows of side * side numbers in, rows out).
+
+    As the generator (d_out > 1): z -> a transposed convolution to the smallest side, then one
+    stride-2 transposed convolution (kernel 4) per halving up to the image, ReLU between them,
+    tanh out. As the discriminator (d_out == 1): stride-2 convolutions (kernel 4) down to the
+    smallest side, LeakyReLU(0.2) between them, then one convolution to a single logit.
+    `width` channels at the finest hidden resolution, doubled at every halving; `batch_norm`
+    after every hidden layer but D's first (as in DCGAN), and then the layers have no bias.
+    `init: normal` is the lab sheet's weights_init: N(0, 0.02) weights, N(1, 0.02) batch-norm
+    scales."""
+
+    kind: Literal["conv"] = "conv"
+    parallel: ClassVar[bool] = True
+    width: Annotated[int, Strict(), Field(ge=1, le=1024)] = 32
+    batch_norm: Annotated[bool, Strict()] = True
+    init: Literal["default", "normal"] = "normal"
+
+    def widths(self, d_in: int, d_out: int) -> list[int]:
+        """The numbers each weighted layer outputs for one row, from the input to the output."""
+        return [d_in] + [out for _, _, out in self._shapes(d_in, d_out)]
+
+    def parameter_count(self, d_in: int, d_out: int) -> int:
+        return sum(p.numel() for p in self._layers(d_in, d_out, meta=True).parameters())
+
+    def macs(self, d_in: int, d_out: int) -> int:
+        """A convolution uses every weight once per output position, a transposed one once per
+        input position."""
+        return sum(macs for _, macs, _ in self._shapes(d_in, d_out))
+
+    def _shapes(self, d_in: int, d_out: int) -> list[tuple[nn.Module, int, int]]:
+        """(layer, multiply-adds, numbers out) of each (transposed) convolution for one row: a
+        forward pass on the meta device (shapes only, no arithmetic and no random draws)."""
+        module, seen = self._layers(d_in, d_out, meta=True), []
+
+        def hook(layer, inputs, output):
+            positions = (output if isinstance(layer, nn.Conv2d) else inputs[0]).shape[-2:].numel()
+            seen.append((layer, layer.weight.numel() * positions, output[0].numel()))
+
+        for layer in module.modules():
+            if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
+                layer.register_forward_hook(hook)
+        module(torch.empty(2, d_in, device="meta"))
+        return seen
+
+    def _layers(self, d_in: int, d_out: int, meta: bool = False) -> nn.Module:
+        with torch.device("meta") if meta else contextlib.nullcontext():
+            return self._discriminator(d_in) if d_out == 1 else self._generator(d_in, d_out)
+
+    def _generator(self, d_in: int, d_out: int) -> nn.Module:
+        side = image_side(d_out)
+        stages, small = conv_stages(side)
+        bias = not self.batch_norm
+        channels = [self.width * 2 ** (stages - 1 - k) for k in range(stages)]  # coarse to fine
+        first = nn.ConvTranspose2d(d_in, channels[0] if stages else 1, small, 1, 0, bias=bias or not stages)
+        layers: list[nn.Module] = [nn.Unflatten(1, (d_in, 1, 1)), first]
+        for k in range(stages):
+            if self.batch_norm:
+                layers.append(nn.BatchNorm2d(channels[k]))
+            layers.append(nn.ReLU())
+            last = k == stages - 1
+            layers.append(nn.ConvTranspose2d(channels[k], 1 if last else channels[k + 1], 4, 2, 1, bias=bias or last))
+        return nn.Sequential(*layers, nn.Tanh(), nn.Flatten())
+
+    def _discriminator(self, d_in: int) -> nn.Module:
+        side = image_side(d_in)
+        stages, small = conv_stages(side)
+        bias = not self.batch_norm
+        layers: list[nn.Module] = [nn.Unflatten(1, (1, side, side))]
+        channels = 1
+        for k in range(stages):
+            out = self.width * 2 ** k
+            layers.append(nn.Conv2d(channels, out, 4, 2, 1, bias=bias or k == 0))
+            if self.batch_norm and k > 0:
+                layers.append(nn.BatchNorm2d(out))
+            layers.append(nn.LeakyReLU(0.2))
+            channels = out
+        layers += [nn.Conv2d(channels, 1, small, 1, 0), nn.Flatten()]
+        return nn.Sequential(*layers)
+
+
+PLAYERS: dict[str, type[_Player]] = {"linear": Linear, "mlp": MLP, "conv": Conv}
 
 class Stack:
     """One player per seed, trained side by side: each parameter and buffer of the players is

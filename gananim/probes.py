@@ -207,7 +207,8 @@ class ProbeImage(_Probe):
                         "real_class_histogram": self.real_histogram}
         self.meta |= {"classes_total": self.classifier.classes, "class_names": self.classifier.names,
                       "classifier_accuracy": self.classifier.accuracy,
-                      "image_shape": list(self.shape)}
+                      "image_shape": list(self.shape), "games_per_epoch": sc.games_per_epoch(),
+                      "time_unit": "epoch" if sc.training.epochs is not None else "game"}
 
     @torch.no_grad()
     def __call__(self, G: torch.nn.Module, D: torch.nn.Module) -> dict[str, np.ndarray]:

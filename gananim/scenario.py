@@ -23,7 +23,7 @@ from .data import DISTRIBUTIONS, NOISES, Int, Real
 from .errors import excerpt, one_line, shown
 from .hessian import MAX_EXACT_PARAMS
 from .losses import LOSSES, REGULARIZERS
-from .models import PLAYERS
+from .models import PLAYERS, image_side
 from .optim import OPTIMIZERS
 from .renderer import OUTPUTS
 from .run import SWEEP_OUTPUTS, default_outputs
@@ -146,12 +146,22 @@ class InstanceNoise(_Block):
 
 class Training(_Block):
     games: Int = Field(500, ge=1, le=1_000_000)
+    # an alternative to games for a data set of images: each epoch shuffles the images and D's
+    # steps go through them a batch at a time (games = epochs x games_per_epoch)
+    epochs: Optional[Int] = Field(None, ge=1, le=100_000)
     d_steps: Int = Field(1, ge=1, le=10_000)
     g_steps: Int = Field(1, ge=1, le=10_000)
     batch_size: Int = Field(10, ge=1, le=100_000)
     # alternating: D's steps, then G's steps against the updated D; simultaneous: both
     # gradients at the same point, then both players step (needs d_steps == g_steps)
     update: Literal["alternating", "simultaneous"] = "alternating"
+
+    @model_serializer(mode="wrap")
+    def _epochs_when_set(self, handler) -> dict[str, Any]:
+        """`epochs` is written only when given: older scenarios keep their resolved form (and
+        their cache keys)."""
+        dumped = handler(self)
+        return dumped if self.epochs is not None else {k: v for k, v in dumped.items() if k != "epochs"}
 
 
 class Record(_Block):
@@ -223,7 +233,27 @@ class Scenario(_Block):
         n = getattr(self.data, "samples", None)
         if n is not None and self.training.batch_size > n:
             raise _KeyError("training.batch_size", f"must be <= data.samples ({n})", self.training.batch_size)
+        for player in ("generator", "discriminator"):
+            if getattr(self, player).kind == "conv" and (self.data.domain != "image" or not image_side(self.data.dim)):
+                shape = "x".join(map(str, getattr(self.data, "image_shape", ()))) or f"{self.data.dim}-dimensional"
+                raise _KeyError(f"{player}.kind", f"'conv' draws square images; data.kind "
+                                f"{self.data.kind!r} gives {shape} {self.data.domain} data", "conv")
         tr = self.training
+        if hasattr(self.data, "count") and tr.batch_size > self.data.count():
+            raise _KeyError("training.batch_size", f"must be at most the number of images ({self.data.count()})",
+                            tr.batch_size)
+        if tr.epochs is not None:
+            if not hasattr(self.data, "count"):
+                raise _KeyError("training.epochs", f"needs a data set to go through (digits or idx); give "
+                                f"training.games for {self.data.kind} data", tr.epochs)
+            games = tr.epochs * self.games_per_epoch()
+            if "games" in tr.model_fields_set and tr.games != games:
+                raise _KeyError("training.games", f"give either games or epochs, not both ({tr.epochs} epochs "
+                                f"are {games} games)", tr.games)
+            if games > 1_000_000:
+                raise _KeyError("training.epochs", f"must make at most 1,000,000 games (it makes {games:,})",
+                                tr.epochs)
+            tr.games = games
         if tr.update == "simultaneous" and tr.d_steps != tr.g_steps:
             raise _KeyError("training.update", f"'simultaneous' needs d_steps == g_steps "
                             f"(got d_steps={tr.d_steps}, g_steps={tr.g_steps})", tr.update)
@@ -243,6 +273,14 @@ class Scenario(_Block):
         elif "hessian" in self.render.outputs and not self.record.hessian:
             raise _KeyError("render.outputs", "'hessian' needs record.hessian: true", self.render.outputs)
         return self
+
+    def games_per_epoch(self) -> Optional[int]:
+        """Games that go through a data set of images once (each D step takes the next batch of
+        the epoch's shuffled order; the last images short of a batch wait for the next epoch);
+        None for data that are drawn afresh."""
+        if not hasattr(self.data, "count"):
+            return None
+        return max(1, self.data.count() // (self.training.batch_size * self.training.d_steps))
 
     def seed_list(self) -> list[int]:
         """The seeds trained: `seeds` for a sweep, else [seed]."""

@@ -46,7 +46,8 @@ def train(sc: Scenario, progress: Optional[Progress] = None, *, engine: Optional
     derivative by hand) where engines.supports says it takes the game, autograd otherwise.
     """
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is fastest and run-to-run identical
+    # tiny dense players: one thread is fastest; convolutions use every core (benchmarks/bench.py)
+    torch.set_num_threads(threads if sc.generator.parallel or sc.discriminator.parallel else 1)
     try:
         with torch.random.fork_rng(devices=[]):  # random layers (dropout) draw from torch's global
             torch.manual_seed(sc.seed_list()[0])  # stream: seeded here, the caller's left as it was
@@ -135,6 +136,9 @@ class _Draws:
         self.B, self.n_real = sc.training.batch_size, getattr(sc.data, "samples", None)
         self.all_real = torch.stack(real_sets) if self.n_real else None
         self.per_game = sc.instance_noise.draw == "per_game"
+        if hasattr(sc.data, "dataset"):  # a data set of images: gone through in epochs, each shuffled anew
+            self.images = sc.data.dataset()[0]
+            self.order = [torch.empty(0, dtype=torch.long)] * len(rngs)  # each seed's rest of the epoch
 
     def start_game(self, game: int) -> None:
         self.std = self.sc.instance_noise.std_at(game, self.sc.training.games)
@@ -142,11 +146,21 @@ class _Draws:
 
     def real(self) -> Tensor:
         data, B, n_real = self.sc.data, self.B, self.n_real
+        if hasattr(self, "images"):
+            return per_seed(range(len(self.rngs)), self.next_batch)
         if not n_real:
             return per_seed(self.rngs, lambda g: data.sample(B, g))
         if B == n_real:
             return self.all_real
         return torch.stack([r[torch.randperm(n_real, generator=g)[:B]] for r, g in zip(self.real_sets, self.rngs)])
+
+    def next_batch(self, k: int) -> Tensor:
+        """Seed k's next batch of its epoch; a new epoch (a new permutation from the seed's
+        stream) when fewer than a batch of images are left."""
+        if len(self.order[k]) < self.B:
+            self.order[k] = torch.randperm(len(self.images), generator=self.rngs[k])
+        batch, self.order[k] = self.order[k][:self.B], self.order[k][self.B:]
+        return self.images[batch]
 
     def noise(self) -> Tensor:  # each seed's standard draws, then one shift and scale for all
         noise = self.sc.noise
@@ -221,6 +235,12 @@ class _Record:
                  **{key: np.stack([s[key] for s in self.snaps[k]]) for key in self.snaps[k][0]}}
                 for k, probe in enumerate(self.probes)]
         meta = _meta(sc, loss) | self.probes[0].meta
+        if "games_per_epoch" in meta:  # a data set gone through in epochs: each full epoch's mean losses
+            per = meta["games_per_epoch"]
+            full = sc.training.games // per * per
+            for arrays in runs:
+                arrays |= {f"epoch_{key}": arrays[key][:full].reshape(-1, per).mean(axis=1)
+                           for key in ("d_loss", "g_loss")}
         if sc.record.hessian:
             V = hessian.value_function(D.template, G.template, loss.value)
             g_own = None if loss.g_is_value else hessian.generator_loss_function(D.template, G.template, loss.g)

@@ -25,12 +25,13 @@ def test_mlp_shapes_and_activation():
 @pytest.mark.parametrize("init", ["default", "normal"])
 def test_build_is_reproducible_and_leaves_global_rng_alone(name, init):
     spec = PLAYERS[name](init=init)
+    d_in, d_out = (4, 64) if name == "conv" else (2, 3)  # a convolutional player draws square images
     torch.manual_seed(123)
     before = torch.rand(1)
     torch.manual_seed(123)
-    a = spec.build(2, 3, torch.Generator().manual_seed(5))
+    a = spec.build(d_in, d_out, torch.Generator().manual_seed(5))
     after = torch.rand(1)
-    b = spec.build(2, 3, torch.Generator().manual_seed(5))
+    b = spec.build(d_in, d_out, torch.Generator().manual_seed(5))
     assert before == after  # building draws from its own generator only
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)

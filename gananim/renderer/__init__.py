@@ -77,6 +77,9 @@ OUTPUTS: dict[str, Output] = {
     "seeds": Output("sweep", "seeds_figure", animated=True, one_seed=False),  # small multiples, one tile per seed
     "spread": Output("sweep", "spread_figure", animated=False, one_seed=False),  # the objective across seeds
     "progression": Output("figures", "progression_figure", animated=False, domains=("image",)),  # rows of snapshots
+    "progress": Output("animate", "progress_figure", animated=True, domains=("image",)),  # grid, losses, classes
+    "losses": Output("losses", "losses_figure", animated=False),  # both losses, per epoch, the statistics table
+    "dhist": Output("losses", "dhist_figure", animated=False, domains=("image",)),  # D on real and fake images
 }
 ANIMATED = tuple(name for name, output in OUTPUTS.items() if output.animated)
 

@@ -51,6 +51,38 @@ def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]
     return fig, update
 
 
+def progress_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]:
+    """Images: G's images of the fixed noise vectors, the epoch (or game) counter, the classes
+    G's samples cover, and a strip of both players' losses with a marker at this frame."""
+    from .panels.images import ImageGrid
+    from .panels.losses import LossStrip, time_axis, when
+
+    fig = Figure(figsize=(7.6, 9.8), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    grid = fig.add_gridspec(3, 1, height_ratios=[0.42, 3.4, 1])
+    head = fig.add_subplot(grid[0])  # the title left; the counter and the classes covered right
+    head.axis("off")
+    main = ImageGrid(fig.add_subplot(grid[1]), run)
+    strip = LossStrip(fig.add_subplot(grid[2]), run)
+    head.text(0.0, 1.0, textwrap.fill(run.title, 30), ha="left", va="top", fontsize=15, fontweight="bold",
+              transform=head.transAxes)
+    fig.legend(loc="outside lower center", ncol=2, fontsize=12, frameon=False, handles=strip.handles())
+    counter = head.text(1.0, 1.0, "", ha="right", va="top", fontsize=15, fontweight="bold", transform=head.transAxes)
+    covered = head.text(1.0, 0.0, "", ha="right", va="bottom", fontsize=14, color=style.BLUE,
+                        transform=head.transAxes)
+    per, unit = time_axis(run)
+    total = len(run.game) / per
+    classes = int(run.meta["classes_total"])
+
+    def update(i: int) -> list:
+        counter.set_text(f"{when(run, int(run.snap_game[i]))} / {total:.0f}" if unit == "epoch"
+                         else f"game {int(run.snap_game[i])} / {len(run.game)}")
+        covered.set_text(f"{int(run.classes_covered[i])} of {classes} classes covered")
+        return main.update(i) + strip.update(i) + [counter, covered]
+
+    return fig, update
+
+
 def _extent(artist, ax):
     """Where a static artist paints, in pixels; None when that is not known (no extent)."""
     renderer = ax.figure.canvas.get_renderer()

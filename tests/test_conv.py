@@ -1,0 +1,151 @@
+"""Convolutional players, epochs over a data set of images, and the loss and D figures."""
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gananim import engines
+from gananim.losses import LOSSES, REGULARIZERS
+from gananim.models import Conv, Stack, conv_stages
+from gananim.renderer import render
+from gananim.scenario import ScenarioError, parse_scenario
+from gananim.trainer import _Draws, train
+
+CONV = {
+    "title": "Digits, conv", "seed": 3, "data": {"kind": "digits", "classes": [0, 1]},
+    "noise": {"kind": "normal", "dim": 8},
+    "generator": {"kind": "conv", "width": 8}, "discriminator": {"kind": "conv", "width": 8},
+    "loss": "non_saturating", "optimizer": {"kind": "adam", "lr": 0.0002, "betas": [0.5, 0.999]},
+    "training": {"epochs": 2, "batch_size": 60}, "record": {"every": 3},
+    "render": {"outputs": ["progress", "losses", "dhist", "summary"], "dpi": 50},
+}
+
+
+@pytest.mark.parametrize("side, stages, small", [(8, 1, 4), (28, 2, 7), (16, 2, 4), (5, 0, 5)])
+def test_a_side_is_halved_down_to_at_least_four(side, stages, small):
+    assert conv_stages(side) == (stages, small)
+
+
+@pytest.mark.parametrize("pixels", [64, 784])
+@pytest.mark.parametrize("batch_norm", [True, False])
+def test_conv_players_map_noise_to_images_and_images_to_one_logit(pixels, batch_norm):
+    spec, rng = Conv(width=4, batch_norm=batch_norm), torch.Generator().manual_seed(0)
+    G, D = spec.build(6, pixels, rng), spec.build(pixels, 1, rng)
+    fake = G(torch.randn(5, 6))
+    assert fake.shape == (5, pixels) and fake.abs().max() <= 1  # tanh out
+    assert D(fake).shape == (5, 1)
+    assert spec.parameter_count(6, pixels) == sum(p.numel() for p in G.parameters())
+    assert spec.parameter_count(pixels, 1) == sum(p.numel() for p in D.parameters())
+    has_bn = any(isinstance(m, torch.nn.BatchNorm2d) for m in [*G.modules(), *D.modules()])
+    assert has_bn == batch_norm
+    # a convolution's weights serve every position: more multiply-adds than weights
+    assert spec.macs(6, pixels) > spec.parameter_count(6, pixels)
+
+
+def test_normal_init_is_the_dcgan_weights_init():
+    G = Conv(width=64).build(32, 784, torch.Generator().manual_seed(0))
+    convs = [m.weight for m in G.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    scales = torch.cat([m.weight.detach() for m in G.modules() if isinstance(m, torch.nn.BatchNorm2d)])
+    weights = torch.cat([w.detach().reshape(-1) for w in convs])
+    assert abs(float(weights.std()) - 0.02) < 0.001 and abs(float(weights.mean())) < 0.001
+    assert abs(float(scales.mean()) - 1) < 0.01 and 0.01 < float(scales.std()) < 0.03
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+@pytest.mark.parametrize("regularizer", sorted(REGULARIZERS))
+def test_every_loss_and_regularizer_takes_conv_players(loss, regularizer):
+    rngs = [torch.Generator().manual_seed(0)]
+    spec = Conv(width=4)
+    G, D = Stack([spec.build(4, 64, rngs[0])]), Stack([spec.build(64, 1, rngs[0])])
+    reg = REGULARIZERS[regularizer](**({"clip": 0.5} if regularizer == "weight_clip" else {}))
+    engine = engines.engine_for(G, D, LOSSES[loss], reg, rngs, None)
+    assert engine.name == "autograd"
+    real = torch.rand(1, 8, 64) * 2 - 1
+    d_loss, d_grads = engine.d_step(real, G.sample(torch.randn(1, 8, 4)))
+    g_loss, g_grads = engine.g_step(torch.randn(1, 8, 4), None)
+    for value, grads in ((d_loss(), d_grads), (g_loss(), g_grads)):
+        assert torch.isfinite(value).all() and all(torch.isfinite(g).all() for g in grads)
+        assert any(g.abs().sum() > 0 for g in grads)
+
+
+def test_conv_needs_square_images():
+    with pytest.raises(ScenarioError, match=r"x.yaml: generator.kind: 'conv' draws square images; data.kind "
+                                            r"'gaussian' gives 1-dimensional line data"):
+        parse_scenario({"data": {"kind": "gaussian"}, "generator": {"kind": "conv"}}, "x.yaml")
+
+
+def test_epochs_set_the_games_and_go_through_every_image_once_per_epoch():
+    sc = parse_scenario(CONV, name="conv")
+    n = sc.data.count()
+    assert n == 360 and sc.games_per_epoch() == 6 and sc.training.games == 12
+    draws = _Draws(sc, [torch.Generator().manual_seed(0)], [None])
+    images = sc.data.dataset()[0]
+    for _ in range(2):  # two epochs: each holds every image exactly once, in a new order
+        seen = torch.cat([draws.real()[0] for _ in range(6)])
+        index = torch.cdist(seen, images).argmin(dim=1)
+        assert sorted(index.tolist()) == list(range(360))
+    again = parse_scenario(sc.model_dump(mode="json"), name="conv")  # the resolved form reads back
+    assert again.training.games == 12 and again.train_key() == sc.train_key()
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"games": 5}, "training.games: give either games or epochs, not both (2 epochs are 12 games)"),
+    ({"batch_size": 400}, "training.batch_size: must be at most the number of images (360)"),
+])
+def test_epochs_errors_are_one_line(change, message):
+    raw = CONV | {"training": CONV["training"] | change}
+    with pytest.raises(ScenarioError, match=f"^x.yaml: {re.escape(message)}"):
+        parse_scenario(raw, "x.yaml")
+    with pytest.raises(ScenarioError, match="training.epochs: needs a data set to go through"):
+        parse_scenario({"data": {"kind": "ring"}, "training": {"epochs": 3}}, "x.yaml")
+
+
+def test_a_scenario_without_epochs_keeps_its_resolved_form():
+    sc = parse_scenario({"data": {"kind": "gaussian"}})
+    assert "epochs" not in sc.model_dump()["training"]
+
+
+@pytest.fixture(scope="module")
+def conv_run(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANANIM_CACHE", str(tmp_path_factory.mktemp("cache")))
+        return train(parse_scenario(CONV, name="conv"))
+
+
+def test_a_conv_game_trains_in_epochs_and_records_epoch_means(conv_run):
+    run = conv_run
+    assert run.meta["time_unit"] == "epoch" and run.meta["games_per_epoch"] == 6
+    assert run.snap_game.tolist() == [0, 3, 6, 9, 12]
+    assert np.allclose(run.epoch_d_loss, run.d_loss.reshape(2, 6).mean(axis=1))
+    assert np.allclose(run.epoch_g_loss, run.g_loss.reshape(2, 6).mean(axis=1))
+    assert not np.allclose(run.g_grid[0], run.g_grid[-1])
+
+
+def test_a_conv_game_repeats_exactly(conv_run):
+    with pytest.MonkeyPatch.context() as patch:
+        again = train(parse_scenario(CONV, name="conv"))
+    for key in ("d_loss", "g_loss", "g_grid", "d_on_fake"):
+        assert np.array_equal(again.arrays[key], conv_run.arrays[key])
+
+
+def test_progress_losses_and_dhist_render(conv_run, tmp_path):
+    written = render(conv_run, tmp_path / "c")
+    gif = Image.open(written["progress"])
+    assert gif.n_frames == 5
+    assert Image.open(written["losses"]).size == (750, 375) and Image.open(written["dhist"]).size[0] > 400
+    summary = json.loads((tmp_path / "c" / "summary.json").read_text())
+    stats = summary["loss_statistics"]
+    assert stats["d_loss"]["initial"] == float(conv_run.d_loss[0])
+    assert stats["g_loss"]["max"] == float(conv_run.g_loss.max())
+    assert stats["d_loss"]["mean"] == pytest.approx(float(conv_run.d_loss.mean()))
+    again = render(conv_run, tmp_path / "again")
+    for name in ("progress", "losses", "dhist"):
+        assert again[name].read_bytes() == written[name].read_bytes()
+
+
+def test_figures_for_other_data_refuse_image_outputs():
+    with pytest.raises(ScenarioError, match="'progress' draws image data, not line data"):
+        parse_scenario({"data": {"kind": "gaussian"}, "render": {"outputs": ["progress"]}}, "x.yaml")
