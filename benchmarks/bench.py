@@ -15,6 +15,11 @@ f.   `gananim render scenarios/strong_discr.yaml` end to end in a new process, a
      two 2D games' MLP players (gradients chained by hand, a gradient penalty included).
 g.   Seed sweeps: sixteen seeds trained together against one seed (the tutorial's 4-parameter
      game) and against sixteen separate runs (MLP players), and the numbers' largest difference.
+i.   Images (digits_dcgan): gananim's time per game against a plain PyTorch loop written here
+     with the same modules, batch, Adam and loss (each measured as the difference between a long
+     and a short run, so fixed costs such as the probes' snapshots drop out; interleaved); the
+     same with one thread against every core; progress.gif's frames + GIF against FuncAnimation
+     redrawing an imshow grid and the loss strip every frame; `gananim render` end to end.
 """
 from __future__ import annotations
 
@@ -268,6 +273,124 @@ def sweeps(repeats: int, mlp_games: int) -> None:
         row("g", "  largest difference, sweep vs separate runs (objective, G(z), D on grid)", f"{diff:.1e}")
 
 
+# --- i: images ----------------------------------------------------------------------------
+
+def plain_dcgan_loop(sc, games: int) -> None:
+    """What a lecturer writes: the same modules (built by the scenario's specs), batch, Adam and
+    non-saturating BCE, the data shuffled each epoch; no recording."""
+    import torch
+    from torch.nn.functional import binary_cross_entropy_with_logits as bce
+
+    rng = torch.Generator().manual_seed(0)
+    G = sc.generator.build(sc.noise.dim, sc.data.dim, rng)
+    D = sc.discriminator.build(sc.data.dim, 1, rng)
+    settings = sc.optimizer
+    opt_g = torch.optim.Adam(G.parameters(), lr=settings.lr, betas=settings.betas)
+    opt_d = torch.optim.Adam(D.parameters(), lr=settings.lr, betas=settings.betas)
+    images = sc.data.dataset()[0]
+    B = sc.training.batch_size
+    order = torch.empty(0, dtype=torch.long)
+    ones, zeros = torch.ones(B, 1), torch.zeros(B, 1)
+    for _ in range(games):
+        if len(order) < B:
+            order = torch.randperm(len(images), generator=rng)
+        batch, order = order[:B], order[B:]
+        real = images[batch]
+        fake = G(torch.randn(B, sc.noise.dim, generator=rng))
+        opt_d.zero_grad()
+        (bce(D(real), ones) + bce(D(fake.detach()), zeros)).backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        bce(D(fake), ones).backward()
+        opt_g.step()
+
+
+def baseline_image_gif(run, path: Path, fps: int, dpi: int) -> None:
+    """FuncAnimation + PillowWriter redrawing an imshow grid and the loss strip every frame."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    from gananim.renderer.panels.images import PAGE, tile
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.6, 9.8), dpi=dpi, height_ratios=[3.4, 1])
+
+    def draw(i):
+        top.clear()
+        bottom.clear()
+        top.imshow(tile(run.g_grid[i], 8), cmap=PAGE, vmin=-1, vmax=1, interpolation="nearest")
+        top.set_xticks([])
+        top.set_yticks([])
+        top.set_title(f"game {int(run.snap_game[i])}: {int(run.classes_covered[i])} classes covered")
+        g = int(run.snap_game[i])
+        bottom.plot(run.game[:g], run.d_loss[:g], label="D's loss")
+        bottom.plot(run.game[:g], run.g_loss[:g], "--", label="G's loss")
+        bottom.set_xlim(0, run.game[-1])
+        bottom.legend(loc="upper right")
+
+    FuncAnimation(fig, draw, frames=len(run.snap_game)).save(path, writer=PillowWriter(fps=fps))
+    plt.close(fig)
+
+
+def images(repeats: int, tmp: Path) -> None:
+    import os
+
+    import torch
+
+    from gananim import models
+    from gananim.renderer.animate import progress_figure, blit_frames, write_gif
+    from gananim.scenario import load_scenario
+    from gananim.trainer import train
+
+    torch.set_num_threads(os.cpu_count() or 1)  # the CLI's default: every core (main() set one)
+    sc = load_scenario(SCENARIOS / "digits_dcgan.yaml")
+    short, long_ = 20, 120
+
+    def sized(games: int):
+        copy = sc.model_copy(deep=True)
+        copy.training.games, copy.record.every = games, games
+        return copy
+
+    def per_game(fn) -> float:
+        return (timed(lambda: fn(long_), repeats) - timed(lambda: fn(short), repeats)) / (long_ - short)
+
+    ours, plain = [], []
+    for _ in range(2):  # interleaved rounds
+        ours.append(per_game(lambda n: train(sized(n))))
+        plain.append(per_game(lambda n: plain_dcgan_loop(sc, n)))
+    o, p = min(ours), min(plain)
+    row("i", f"digits_dcgan, ms per game (D step + G step, batch {sc.training.batch_size}): gananim / plain loop",
+        f"{1e3 * o:.1f} / {1e3 * p:.1f} ({(o / p - 1) * 100:+.0f} %)")
+    single, every = [], []
+    for _ in range(2):
+        models.Conv.parallel = False
+        single.append(per_game(lambda n: train(sized(n))))
+        models.Conv.parallel = True
+        every.append(per_game(lambda n: train(sized(n))))
+    row("i", f"  the same, one thread / every core ({os.cpu_count()})",
+        f"{1e3 * min(single):.1f} / {1e3 * min(every):.1f} ms ({min(single) / min(every):.2f}x)")
+    run = train(sc)
+    dpi, fps = sc.render.dpi, sc.render.fps
+
+    def ours_gif():
+        fig, update = progress_figure(run, dpi)
+        write_gif(blit_frames(fig, update, len(run.snap_game)), tmp / "ours.gif", fps)
+
+    t_ours = timed(ours_gif, repeats)
+    t_base = timed(lambda: baseline_image_gif(run, tmp / "base.gif", fps, dpi), repeats)
+    n = len(run.snap_game)
+    row("i", f"progress.gif, {n} frames + GIF: gananim / FuncAnimation redrawing imshow",
+        f"{t_ours:.2f} s / {t_base:.2f} s ({t_base / t_ours:.1f}x faster)")
+    row("i", "  GIF size: gananim / FuncAnimation",
+        f"{(tmp / 'ours.gif').stat().st_size / 1e3:.0f} kB / {(tmp / 'base.gif').stat().st_size / 1e3:.0f} kB")
+    cmd = [sys.executable, "-m", "gananim", "render", str(SCENARIOS / "digits_dcgan.yaml"), "--out", str(tmp / "i"),
+           "--force", "-q"]
+    wall = timed(lambda: subprocess.run(cmd, check=True), 1)
+    row("i", "gananim render scenarios/digits_dcgan.yaml, end to end (new process, cold)", f"{wall:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
@@ -296,6 +419,8 @@ def main() -> None:
             hessian_sizes(args.repeats)
         if "c" not in args.skip:
             training(args.repeats, args.train_games)
+        if "i" not in args.skip:
+            images(args.repeats, tmp)
         if "e" not in args.skip:
             gallery(args.repeats, tmp)
     print(f"\ngananim benchmarks (medians of {args.repeats}; this machine: {__import__('os').cpu_count()} cores)\n")

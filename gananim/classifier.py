@@ -26,6 +26,7 @@ from .fileio import atomic_open
 VERSION = 2  # bumped when the architecture or its training changes: cached classifiers are retrained
 HIDDEN = (128, 64)  # the last hidden layer's activations are the features
 EPOCHS = 60
+STEPS = 20_000  # at most this many batches: fewer epochs for a large data set (MNIST's 60,000 images)
 BATCH = 64
 HELD_OUT = 0.2
 
@@ -82,7 +83,7 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> C
         torch.manual_seed(seed)
         network = _network(int(np.prod(images.shape[1:])), classes)
     optimiser = torch.optim.Adam(network.parameters(), lr=1e-3)
-    for _ in range(EPOCHS):
+    for _ in range(min(EPOCHS, max(1, STEPS // -(-len(train) // BATCH)))):
         for batch in train[torch.randperm(len(train), generator=rng)].split(BATCH):
             optimiser.zero_grad()
             nn.functional.cross_entropy(network(x[batch]), y[batch]).backward()

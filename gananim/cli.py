@@ -35,12 +35,22 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def _load_all(files, allow_big: bool = False):
+def _load_all(files, allow_big: bool = False, missing: dict | None = None):
+    """Every scenario, checked (the first problem: one line, exit 2). With `missing` (a dict), a
+    scenario whose data files are absent is left out and its message kept there by file."""
     from .errors import shown
-    from .scenario import ScenarioError, load_scenario
+    from .scenario import DataMissing, ScenarioError, load_scenario
 
     try:
-        scenarios = [load_scenario(f) for f in files]
+        scenarios = []
+        for f in files:
+            try:
+                scenarios.append(load_scenario(f))
+            except DataMissing as exc:
+                if missing is None:
+                    raise
+                missing[f] = str(exc)
+        files = [f for f in files if f not in (missing or {})]
         if not allow_big:
             from .cost import check
 
@@ -240,7 +250,9 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
     pool = start_workers(workers) if workers > 1 else None
     building = False
     try:
-        scenarios = _load_all(files, allow_big)
+        absent: dict = {}  # scenarios whose data files are not here: a card says how to fetch them
+        scenarios = _load_all(files, allow_big, absent)
+        listed, files = files, [f for f in files if f not in absent]
         _unique_names(scenarios, files)
         _check_video(video)
         _check_outputs(out, scenarios, video, PAGES)
@@ -270,13 +282,16 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
     if pool is not None:
         pool.shutdown()
     bar.close()
-    names = [sc.name for sc in scenarios]
-    write_pages(out, names, {sc.name: sc.description for sc in scenarios})
+    from .gallery import absent_card
+
+    write_pages(out, [f.stem for f in listed], {sc.name: sc.description for sc in scenarios},
+                absent={f.stem: absent_card(f, message) for f, message in absent.items()})
     if not quiet:
         trained = sum(b.trained for b in built)
         rendered = sum(b.rendered for b in built)
-        click.echo(f"gallery: {len(built)} scenarios ({trained} trained, {rendered} rendered, the rest from cache) "
-                   f"in {time.perf_counter() - start:.1f}s -> {Path(out) / 'index.html'}", err=True)
+        waiting = f"; {len(absent)} waiting for their data (see their cards)" if absent else ""
+        click.echo(f"gallery: {len(built)} scenarios ({trained} trained, {rendered} rendered, the rest from cache"
+                   f"{waiting}) in {time.perf_counter() - start:.1f}s -> {Path(out) / 'index.html'}", err=True)
 
 
 @main.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from pathlib import Path
 from typing import Annotated, Callable, ClassVar, Literal, Optional, Sequence
 
@@ -273,16 +274,32 @@ def _idx(images: Path, labels: Path, classes: Optional[tuple[int, ...]]) -> tupl
 FETCH_HINT = "MNIST and Fashion-MNIST: gananim data fetch mnist|fashion-mnist --to FOLDER"
 
 
+class MissingData(ValueError):
+    """A data file that is not there: the message says how to fetch it (the gallery shows it on
+    a card instead of failing)."""
+
+
+def fetch_hint(source: Optional[str], path: Path) -> str:
+    """The command that fetches the file at `path`: its data set named by `source`, into its folder."""
+    from .errors import shown
+
+    if source is None:
+        return f"not here; {FETCH_HINT}"
+    return f"not here; fetch them with: gananim data fetch {source} --to {shown(path.parent)}"
+
+
 def _idx_file(path: str, info: ValidationInfo) -> str:
     """An IDX file named relative to the scenario file's folder (the validation context's base)."""
     from .datasets import DataError, idx_header
 
-    full = Path((info.context or {}).get("base") or ".") / path
+    full = Path(os.path.normpath(Path((info.context or {}).get("base") or ".") / path))  # no "folder/../" shown
     try:
         dtype, shape = idx_header(full)
     except DataError as exc:
-        hint = f" ({FETCH_HINT})" if "no such file" in str(exc) else ""
-        raise ValueError(f"{exc}{hint}") from None
+        if "no such file" in str(exc):
+            # the command first: a long path is cut short in a one-line message, the command is not
+            raise MissingData(f"{fetch_hint(info.data.get('source'), full)} ({exc})") from None
+        raise ValueError(str(exc)) from None
     if info.field_name == "images" and (len(shape) != 3 or dtype != np.uint8):
         raise ValueError(f"{full}: not images: an IDX array of shape {shape} (expected (n, rows, cols) of bytes)")
     if info.field_name == "labels" and len(shape) != 1:
@@ -296,6 +313,8 @@ class Idx(_Spec):
     labels. Batches go through the images in epochs, like the digits'."""
 
     kind: Literal["idx"] = "idx"
+    # the data set the files come from (datasets.SOURCES): a missing file's message says how to fetch it
+    source: Optional[Literal["mnist", "fashion-mnist"]] = None
     images: str = Field(min_length=1, max_length=4096)
     labels: str = Field(min_length=1, max_length=4096)
     classes: Optional[list[Annotated[int, Strict(), Field(ge=0, le=255)]]] = Field(None, min_length=1, max_length=256)

@@ -46,6 +46,11 @@ class History:
     # D's outputs are on a 0..1 scale with 1/2 at the equilibrium (probabilities, least-squares
     # scores); a critic's are not, and the rules that read D's level stay silent for it
     levels: bool = True
+    # the players' own Hessian blocks at the last spectrum (record.hessian): the largest
+    # eigenvalue of D's block of the objective, the smallest of G's block of its loss, the
+    # largest magnitude of the whole spectrum (the tolerance's scale) and the game
+    nash: Optional[dict[str, float]] = None
+    loss: Optional[str] = None  # the scenario's loss (losses.LOSSES): what a starved G still gets
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,11 @@ def d_overpowers_g(h: History) -> Optional[Finding]:
     if fake >= STARVED:
         return None
     first, last = int(h.game[tail][0]), int(h.game[-1])
+    then = {"minimax": ", and the saturating G loss log(1 - D(G(z))) then gives G almost no gradient",
+            "non_saturating": "; the non-saturating G loss -log D(G(z)) still gives G a gradient"}.get(h.loss, "")
     return Finding("d_overpowers_g",
                    f"D overpowers G: mean D(G(z)) = {fake:.3f} < {STARVED} over the last {TAIL_SHARE:.0%} of games "
-                   f"({first}-{last}); D rejects every fake, and a saturating G loss then gives G almost no gradient",
+                   f"({first}-{last}); D rejects every fake{then}",
                    {"mean_d_fake": fake, "threshold": STARVED, "games": [first, last]})
 
 
@@ -79,7 +86,7 @@ def mode_collapse(h: History) -> Optional[Finding]:
         return None
     covered = np.asarray(h.covered)
     final, peak = int(covered[-1]), int(covered.max())
-    if final > COLLAPSE_SHARE * h.classes:
+    if final > COLLAPSE_SHARE * h.classes or final == 0:  # none: G has learned nothing yet, not collapsed
         return None
     numbers = {"classes_covered": final, "classes": h.classes, "peak": peak}
     if peak > final:  # it had more: say when it first fell to the final count after the peak
@@ -90,6 +97,9 @@ def mode_collapse(h: History) -> Optional[Finding]:
         says = f"mode collapse: classes covered fell from {peak} to {final} of {h.classes} ({when})"
     else:
         says = f"mode collapse: G's samples cover {final} of {h.classes} classes, never more"
+    if h.levels and float(np.mean(h.d_fake[_tail(h)])) < STARVED:  # D rejects every fake (d_overpowers_g)
+        numbers["d_overpowers_g"] = True
+        says += "; but D rejects every fake, so G may not have learned the data at all rather than collapsed onto part of it"
     return Finding("mode_collapse", says, numbers)
 
 
@@ -140,21 +150,57 @@ def near_equilibrium(h: History) -> Optional[Finding]:
                    numbers)
 
 
+from .metrics import REL_TOL as NASH_TOL  # noqa: E402  (the Hessian figure's tolerance: the two verdicts agree)
+
+
+def local_nash(h: History) -> Optional[Finding]:
+    """The second-order local Nash conditions at the last recorded spectrum: D maximises the
+    objective, so its own block must be negative semi-definite; G minimises its loss, so its
+    block must be positive semi-definite. Only with record.hessian (the blocks are recorded)."""
+    if h.nash is None:
+        return None
+    d_max, g_min, game = h.nash["d_max"], h.nash["g_min"], int(h.nash["game"])
+    tol = NASH_TOL * max(h.nash["scale"], 1e-12)
+    d_ok, g_ok = d_max <= tol, g_min >= -tol
+    verdict = "hold" if d_ok and g_ok else "do not hold"
+    why = [] if d_ok else [f"D's block has a positive eigenvalue ({d_max:.2g}): D can still gain"]
+    why += [] if g_ok else [f"G's block has a negative eigenvalue ({g_min:.2g}): G can still gain"]
+    return Finding("local_nash",
+                   f"local Nash check ({h.time_unit(game)}): the second-order conditions {verdict}; largest eigenvalue "
+                   f"of D's block {d_max:.2g} (want <= 0), smallest of G's block {g_min:.2g} (want >= 0)"
+                   + (f"; {'; '.join(why)}" if why else ". A necessary condition only, at one point of the run"),
+                   {"d_block_max": d_max, "g_block_min": g_min, "tolerance": tol, "game": game,
+                    "holds": bool(d_ok and g_ok)})
+
+
 RULES: dict[str, Callable[[History], Optional[Finding]]] = {
     "d_overpowers_g": d_overpowers_g,
     "mode_collapse": mode_collapse,
     "oscillation": oscillation,
     "near_equilibrium": near_equilibrium,
+    "local_nash": local_nash,
 }
 
 
 def history_of(run) -> History:
-    """The History of a Run (one seed) with per-game D means and, for images, classes covered."""
+    """The History of a Run (one seed): per-game D means, the classes (images) or modes (mixtures
+    in the plane) covered, and the players' Hessian blocks where recorded."""
     meta = run.meta
+    if "classes_covered" in run:
+        covered, total = run.classes_covered, meta.get("classes_total")
+    elif "modes_covered" in run:
+        covered, total = run.modes_covered, meta.get("modes_total")
+    else:
+        covered, total = None, None
+    nash = None
+    if "hessian_eigvals_d" in run:
+        nash = {"d_max": float(run.hessian_eigvals_d[-1].max()), "g_min": float(run.hessian_eigvals_g[-1].min()),
+                "scale": float(np.abs(run.hessian_eigvals[-1]).max()), "game": float(run.hessian_game[-1])}
+    per = meta.get("games_per_epoch")
+    name = ((lambda g: f"epoch {g / per:.3g}") if meta.get("time_unit") == "epoch" else (lambda g: f"game {g}"))
     return History(run.game, run.d_real, run.d_fake, run.d_loss, run.g_loss, meta.get("d_loss_reference"),
-                   meta.get("g_loss_reference"), run.snap_game,
-                   run.classes_covered if "classes_covered" in run else None, meta.get("classes_total"),
-                   levels=meta.get("d_output") != "critic")
+                   meta.get("g_loss_reference"), run.snap_game, covered, total, time_unit=name,
+                   levels=meta.get("d_output") != "critic", nash=nash, loss=run.scenario.get("loss"))
 
 
 def diagnose(h: History) -> list[Finding]:

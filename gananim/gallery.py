@@ -60,6 +60,7 @@ td:first-child{color:#555}
 details{margin:.4rem 0} summary{cursor:pointer;color:#0072B2}
 pre{background:#f3f3f3;padding:.5rem;overflow-x:auto;font-size:.8rem;white-space:pre-wrap;word-break:break-all}
 .links a{margin-right:.8rem;color:#0072B2}
+.absent{background:#FFF4E0;border-left:4px solid #E69F00;padding:.5rem .8rem}
 """
 
 
@@ -69,8 +70,8 @@ def _num(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}".replace("-", "−") if isinstance(value, float) else str(value)
 
 
-ANIMATIONS = ("animation.gif", "seeds.gif", "animation.mp4", "seeds.mp4")
-FIGURES = ("summary.png", "progression.png", "hessian.png", "spread.png")
+ANIMATIONS = ("animation.gif", "seeds.gif", "progress.gif", "animation.mp4", "seeds.mp4", "progress.mp4")
+FIGURES = ("summary.png", "progression.png", "losses.png", "dhist.png", "hessian.png", "spread.png")
 
 
 def main_animation(folder: Path) -> str | None:
@@ -146,19 +147,42 @@ def _card(folder: Path, s: dict, description: str) -> str:
             f'<table>{rows}</table><div class="figs">{figs}</div><p class="links">{links}</p>{embeds}</article>')
 
 
+def absent_card(path: Path, message: str) -> dict[str, str]:
+    """What the card of a scenario whose data files are absent shows: its title and description
+    (read from the file as it is) and the message, which says how to fetch the data."""
+    from .yamlload import load_text, read_bounded
+
+    raw = load_text(read_bounded(path))
+    title = raw.get("title") if isinstance(raw.get("title"), str) else path.stem
+    description = raw.get("description") if isinstance(raw.get("description"), str) else ""
+    return {"title": title, "description": description, "message": message.split(": ", 1)[-1]}
+
+
+def _absent(name: str, card: dict[str, str]) -> str:
+    e = html.escape
+    return (f'<article id="{e(name)}"><h2>{e(card["title"])}</h2><p class="desc">{e(card["description"].strip())}</p>'
+            f'<p class="absent"><strong>Not rendered: its data files are not here.</strong> {e(card["message"])}; '
+            f"then run the gallery again.</p></article>")
+
+
 def write_pages(out: str | Path, names: list[str], descriptions: dict[str, str],
-                title: str = "gananim gallery") -> tuple[Path, Path]:
-    """Write OUT/index.html and OUT/gallery.md for the rendered folders `names` (in this order)."""
+                title: str = "gananim gallery", absent: dict[str, dict[str, str]] | None = None) -> tuple[Path, Path]:
+    """Write OUT/index.html and OUT/gallery.md for the rendered folders `names` (in this order);
+    the names in `absent` (absent_card) get a card that says how to fetch their data."""
     out = Path(out)
+    absent = absent or {}
     remove_stale_temps(out)
-    summaries = {n: json.loads((out / n / "summary.json").read_text()) for n in names}
+    summaries = {n: json.loads((out / n / "summary.json").read_text()) if n not in absent else absent[n]
+                 for n in names}
     e = html.escape
     nav = "".join(f'<a href="#{e(quote(n, safe=""))}">{e(summaries[n]["title"])}</a>' for n in names)
-    cards = "".join(_card(out / n, summaries[n], descriptions.get(n, "")) for n in names)
+    cards = "".join(_absent(n, absent[n]) if n in absent else _card(out / n, summaries[n], descriptions.get(n, ""))
+                    for n in names)
     page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
             f"<style>{CSS}</style></head><body><header><h1>{e(title)}</h1>"
-            f"<p>{len(names)} scenarios rendered by gananim. Each card: the animation, the summary and Hessian "
+            f"<p>{len(names) - len(absent)} scenarios rendered by gananim"
+            f"{f' ({len(absent)} more wait for their data files)' if absent else ''}. Each card: the animation, the summary and Hessian "
             f"figures, the headline numbers, the scenario file and snippets to embed the animation.</p></header>"
             f"<nav>{nav}</nav><main>{cards}</main></body></html>\n")
     with atomic_open(out / "index.html", "w") as fh:
@@ -166,8 +190,13 @@ def write_pages(out: str | Path, names: list[str], descriptions: dict[str, str],
     md = [f"# {md_text(title)}", ""]
     for n in names:
         s = summaries[n]
-        anim = main_animation(out / n)
         heading = md_text(" ".join(s["title"].split()))
+        if n in absent:
+            md += [f"## {heading}", "", md_text(s["description"].strip()), "",
+                   f"**Not rendered: its data files are not here.** {md_text(s['message'])}; then run the gallery again.",
+                   ""]
+            continue
+        anim = main_animation(out / n)
         md += [f"## {heading}", "", md_text(descriptions.get(n, "").strip()), ""]
         md += [snippets(n, s["title"], anim)["Markdown"], ""] if anim else []
         md += ["| | |", "| --- | --- |"] + [f"| {md_text(k)} | {md_text(v)} |" for k, v in headline_rows(s)] + [""]

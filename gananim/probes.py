@@ -183,6 +183,7 @@ class ProbeImage(_Probe):
     default_samples = 64  # an 8 x 8 grid of samples
     hist_samples = 256  # real and generated images whose D values are kept (histograms)
     measure_samples = 1000
+    real_samples = 2000  # real images whose features stand for the data (Fréchet distance, precision, recall)
 
     @classmethod
     def cost(cls, sc: Scenario) -> tuple[int, int]:
@@ -199,6 +200,8 @@ class ProbeImage(_Probe):
         pixels = images.numpy().reshape(len(images), *self.shape)
         self.classifier = classifier_for(pixels, labels)
         self.real_probs = self.classifier.probabilities(pixels)
+        if len(pixels) > self.real_samples:  # a large data set (MNIST): the real manifold from a fixed subset
+            pixels = pixels[np.sort(np.random.default_rng(seed).choice(len(pixels), self.real_samples, replace=False))]
         self.real_features = self.classifier.features(pixels)
         self.real_radii = real_radii(self.real_features)  # the real manifold: the same at every snapshot
         self.real_histogram = class_histogram(self.real_probs)

@@ -19,7 +19,7 @@ from pydantic import (BaseModel, ConfigDict, Field, Strict, ValidationError, Val
                       model_serializer, model_validator)
 
 from . import __version__
-from .data import DISTRIBUTIONS, NOISES, Int, Real
+from .data import DISTRIBUTIONS, NOISES, Int, MissingData, Real
 from .errors import excerpt, one_line, shown
 from .hessian import MAX_EXACT_PARAMS
 from .losses import LOSSES, REGULARIZERS
@@ -38,6 +38,10 @@ MAX_DESCRIPTION = 5000  # characters: a gallery caption
 
 class ScenarioError(ValueError):
     """A scenario that cannot be used; the message is one line naming file and key."""
+
+
+class DataMissing(ScenarioError):
+    """A scenario whose data files are not there (yet): the message says how to fetch them."""
 
 
 def _union(registry: dict[str, type[BaseModel]]) -> Any:
@@ -396,7 +400,9 @@ def parse_scenario(raw: Any, source: str = "<scenario>", name: str = "scenario",
     try:
         sc = Scenario.model_validate(raw, context={"base": base})
     except ValidationError as exc:
-        raise ScenarioError(one_line(f"{source}: {_describe(exc.errors()[0], raw)}")) from None
+        first = exc.errors()[0]
+        missing = isinstance(first.get("ctx", {}).get("error"), MissingData)
+        raise (DataMissing if missing else ScenarioError)(one_line(f"{source}: {_describe(first, raw)}")) from None
     object.__setattr__(sc, "_name", name)
     return sc
 

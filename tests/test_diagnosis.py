@@ -70,4 +70,28 @@ def test_oscillation_needs_a_wide_swing_and_repeated_crossings():
 def test_equilibrium_needs_the_losses_at_their_values_too():
     assert "near_equilibrium" not in rules(history(0.5, 0.5, d_loss=2.0))  # D's loss 44 % above 2 log 2
     assert "near_equilibrium" in rules(history(0.5, 0.5, d_loss=1.05 * 2 * LOG2))
-    assert set(RULES) == {"d_overpowers_g", "mode_collapse", "oscillation", "near_equilibrium"}
+    assert set(RULES) == {"d_overpowers_g", "mode_collapse", "oscillation", "near_equilibrium", "local_nash"}
+
+
+def test_a_starved_g_is_not_called_a_plain_collapse():
+    """Few classes covered while D rejects every fake: G may never have learned; the finding says so."""
+    h = history(0.99, 0.01, d_loss=0.02, g_loss=4.6, covered=np.full(21, 2))
+    assert rules(h) == ["d_overpowers_g", "mode_collapse"]
+    finding = diagnose(h)[1]
+    assert finding.says.startswith("mode collapse: G's samples cover 2 of 10 classes, never more; but D rejects")
+    assert finding.numbers["d_overpowers_g"] is True
+    nothing = history(0.99, 0.01, d_loss=0.02, g_loss=4.6, covered=np.zeros(21, int))
+    assert rules(nothing) == ["d_overpowers_g"]  # no class at all: G learned nothing, it did not collapse
+
+
+def test_the_local_nash_check_reads_the_players_blocks():
+    """D maximises: its block must be <= 0; G minimises: its block must be >= 0 (to a tolerance
+    relative to the spectrum's size)."""
+    holds = history(0.5, 0.5, nash={"d_max": -0.2, "g_min": 1e-9, "scale": 3.0, "game": 400.0})
+    (finding,) = [f for f in diagnose(holds) if f.rule == "local_nash"]
+    assert finding.numbers["holds"] is True and "conditions hold" in finding.says and "game 400" in finding.says
+    fails = history(0.5, 0.5, nash={"d_max": 0.05, "g_min": -0.3, "scale": 3.0, "game": 400.0})
+    (finding,) = [f for f in diagnose(fails) if f.rule == "local_nash"]
+    assert finding.numbers["holds"] is False and "D's block has a positive eigenvalue (0.05)" in finding.says
+    assert "G's block has a negative eigenvalue (-0.3)" in finding.says
+    assert "local_nash" not in rules(history(0.5, 0.5))  # no Hessian recorded: no claim

@@ -1,5 +1,6 @@
 """Image GANs end to end: a short digits game trains, records the image measures and renders."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from gananim.renderer.panels.images import tile
 from gananim.scenario import parse_scenario
 from gananim.trainer import train
 
+SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
 DIGITS = {
     "title": "Digits", "seed": 1, "data": {"kind": "digits", "classes": [0, 1, 7]},
     "noise": {"kind": "normal", "dim": 8},
@@ -49,7 +51,7 @@ def test_a_digits_game_renders_with_its_numbers(digits_run, tmp_path):
     assert summary["final_classes_covered"] == int(digits_run.classes_covered[-1])
     assert summary["final_recall"] == float(digits_run.recall[-1]) and summary["classes_total"] == 3
     assert "d_range_on_grid" not in summary  # no grid of D for images
-    assert Image.open(written["summary"]).size == (900, 450)
+    assert Image.open(written["summary"]).size == (900, 530)  # the diagnosis under the panels
     again = render(digits_run, tmp_path / "again")
     assert again["animation"].read_bytes() == written["animation"].read_bytes()
 
@@ -109,7 +111,8 @@ def test_idx_files_that_are_missing_wrong_or_mismatched_are_one_line_errors(tmp_
     (tmp_path / "labels").write_bytes(_idx(np.arange(5, dtype=np.uint8)))
     (tmp_path / "images").write_bytes(_idx(np.zeros((4, 8, 8), np.uint8)))
     cases = {
-        "data.images: {d}/nope.gz: no such file (MNIST and Fashion-MNIST: gananim data fetch": "images: nope.gz",
+        "data.images: not here; MNIST and Fashion-MNIST: gananim data fetch mnist|fashion-mnist --to FOLDER "
+        "({d}/nope.gz: no such file)": "images: nope.gz",
         "data.images: {d}/labels: not images: an IDX array of shape (5,)": "images: labels",
         "{d}/labels: 5 labels for 4 images": "images: images",
     }
@@ -132,3 +135,74 @@ def test_the_summary_carries_the_diagnosis_of_the_run(digits_run):
     want = [f.rule for f in diagnose(history_of(run))]
     assert [f["rule"] for f in summary["diagnosis"]] == want and set(want) <= set(RULES)
     assert run.meta["d_loss_reference"] == pytest.approx(2 * np.log(2)) and run.meta["g_loss_reference"] == pytest.approx(np.log(2))
+
+
+def test_a_gallery_shows_how_to_fetch_absent_data_instead_of_failing(tmp_path, monkeypatch):
+    """The shipped MNIST scenarios name their data set: without the files, `render` fails in one
+    line that says how to fetch them, and `gallery` renders the rest with a card saying so."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from gananim.cli import main
+
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    shutil.copy(SHIPPED / "mnist_assignment.yaml", scenarios)
+    (scenarios / "tiny.yaml").write_text(
+        "title: Tiny\ndata: {kind: gaussian}\ntraining: {games: 3, batch_size: 4}\nrecord: {every: 3}\n"
+        "render: {outputs: [summary], dpi: 50}\n")
+    monkeypatch.chdir(tmp_path)  # paths are shown relative to the working folder
+    hint = "fetch them with: gananim data fetch mnist --to data/mnist"
+    alone = CliRunner().invoke(main, ["render", "scenarios/mnist_assignment.yaml", "--out", "o"])
+    assert alone.exit_code == 2 and hint in alone.output and len(alone.output.strip().splitlines()) == 1
+    assert not (tmp_path / "o" / "mnist_assignment").exists()
+    result = CliRunner().invoke(main, ["gallery", "scenarios", "--out", "g", "--jobs", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "g" / "index.html").read_text()
+    assert "MNIST, the assignment&#x27;s vanilla GAN" in page and "Not rendered: its data files are not here." in page
+    assert hint in page and "1 scenarios rendered by gananim (1 more wait for their data files)" in page
+    assert "gananim data fetch mnist --to" in (tmp_path / "g" / "gallery.md").read_text()
+    assert (tmp_path / "g" / "tiny" / "summary.png").exists() and not (tmp_path / "g" / "mnist_assignment").exists()
+
+
+def test_the_shipped_mnist_scenarios_validate_with_files_in_place(tmp_path):
+    """With (small, made-up) IDX files where the shipped scenarios look for them, they validate:
+    the MLP and DCGAN players for 28 x 28 images, epochs, the outputs; and fit this machine."""
+    import gzip
+    import shutil
+
+    from gananim.cost import check
+    from gananim.scenario import load_scenario
+
+    rng = np.random.default_rng(0)
+    for name in ("mnist", "fashion-mnist"):
+        folder = tmp_path / "data" / name
+        folder.mkdir(parents=True)
+        (folder / "train-images-idx3-ubyte.gz").write_bytes(
+            gzip.compress(_idx(rng.integers(0, 256, (600, 28, 28), dtype=np.uint8))))
+        (folder / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx(np.arange(600, dtype=np.uint8) % 10)))
+    (tmp_path / "scenarios").mkdir()
+    for stem, per_epoch in (("mnist_assignment", 6), ("fashion_mnist", 9)):
+        shutil.copy(SHIPPED / f"{stem}.yaml", tmp_path / "scenarios")
+        sc = load_scenario(tmp_path / "scenarios" / f"{stem}.yaml")
+        assert sc.data.image_shape == (28, 28) and sc.games_per_epoch() == per_epoch
+        assert sc.training.games == sc.training.epochs * per_epoch
+        check(sc, stem)  # not refused as too big
+
+
+@pytest.mark.parametrize("stem, collapsed", [("digits_mode_collapse", True), ("digits_dcgan", False)])
+def test_the_shipped_collapse_pair_is_diagnosed_as_it_plays(stem, collapsed, tmp_path, monkeypatch):
+    """The shipped scenarios, trained as shipped: the collapsing one's diagnosis says mode
+    collapse (few classes covered, recall near 0); the DCGAN's does not, and it covers them all."""
+    from gananim.diagnosis import diagnose, history_of
+    from gananim.scenario import load_scenario
+
+    monkeypatch.setenv("GANANIM_CACHE", str(tmp_path))
+    run = train(load_scenario(SHIPPED / f"{stem}.yaml"))
+    rules = [f.rule for f in diagnose(history_of(run))]
+    assert ("mode_collapse" in rules) == collapsed
+    if collapsed:
+        assert run.classes_covered[-1] <= 3 and run.recall[-1] < 0.05
+    else:
+        assert run.classes_covered[-1] == 10 and run.recall[-1] > 0.5

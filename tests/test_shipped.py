@@ -4,17 +4,20 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from gananim.renderer import render
+from gananim.renderer import ANIMATED, render
 from gananim.scenario import load_scenario, parse_scenario
 from gananim.trainer import train
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
+# the MNIST / Fashion-MNIST scenarios need files this machine cannot download: test_images.py
+# validates them on made-up IDX files and checks the gallery's card for absent data
+SHIPPED = sorted(p for p in (ROOT / "scenarios").glob("*.yaml") if "source:" not in p.read_text())
 
 
 def short(path: Path):
     sc = load_scenario(path)
     raw = sc.model_dump(mode="json")
+    raw["training"].pop("epochs", None)  # a game count instead
     raw["training"]["games"] = 12
     raw["record"] |= {"every": 6, "hessian_every": 6, "density_samples": 400}
     raw["render"]["dpi"] = 50
@@ -32,7 +35,8 @@ def test_shipped_scenario_trains_and_renders(path, tmp_path):
         run = run.member(0)
     else:
         assert set(written) >= {"run", "summary.json", *sc.render.outputs}
-        assert Image.open(written["animation"]).n_frames == 3
+        animated = next(o for o in sc.render.outputs if o in ANIMATED)  # images: progress.gif
+        assert Image.open(written[animated]).n_frames == 3
     if sc.data.domain == "plane":
         assert run.d_on_grid.shape[1:] == (90, 90)
         assert run.g_of_z.shape[2] == 2 and run.g_push.shape[2] == 2

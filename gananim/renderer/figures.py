@@ -103,13 +103,28 @@ PROGRESSION_ROWS = 6  # snapshots shown, evenly spaced from the first to the las
 PROGRESSION_COLUMNS = 10  # noise vectors per row
 
 
+def progression_rows(run: Run) -> np.ndarray:
+    """The snapshots progression.png shows. In epochs: the first, then every 5th epoch (every
+    10th, 15th, ... when that would give more than 10 rows) and the last, each at the last
+    snapshot not after it; in games: up to six evenly spaced from the first to the last."""
+    count = len(run.snap_game)
+    if run.meta.get("time_unit") != "epoch":
+        return np.unique(np.linspace(0, count - 1, min(PROGRESSION_ROWS, count)).round().astype(int))
+    per = run.meta["games_per_epoch"]
+    epochs = len(run.game) // per
+    step = 5 * max(1, -(-epochs // 50))  # at most 10 rows of every step-th epoch
+    games = [0, *range(step * per, epochs * per + 1, step * per), int(run.snap_game[-1])]
+    return np.unique([int(np.searchsorted(run.snap_game, g, side="right")) - 1 for g in games])
+
+
 def progression_figure(run: Run, dpi: int) -> Figure:
     """Images: G's images of the same noise vectors (columns) at evenly spaced snapshots (rows),
     the first to the last: how one set of samples becomes digits, or stops changing."""
     from .panels.images import PAGE, tile
 
-    count = len(run.snap_game)
-    picks = np.unique(np.linspace(0, count - 1, min(PROGRESSION_ROWS, count)).round().astype(int))
+    from .panels.losses import when
+
+    picks = progression_rows(run)
     columns = min(PROGRESSION_COLUMNS, run.g_grid.shape[1])
     fig = _new((1.1 * columns + 1.6, 1.15 * len(picks) + 1.0), dpi)
     axes = fig.subplots(len(picks), 1, squeeze=False)[:, 0]
@@ -117,7 +132,7 @@ def progression_figure(run: Run, dpi: int) -> Figure:
         ax.imshow(tile(run.g_grid[i][:columns], columns), cmap=PAGE, vmin=-1, vmax=1, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_ylabel(f"game {int(run.snap_game[i])}", rotation=0, ha="right", va="center", fontsize=13)
+        ax.set_ylabel(when(run, int(run.snap_game[i])), rotation=0, ha="right", va="center", fontsize=13)
     axes[-1].set_xlabel(f"G(z) for the same {columns} noise vectors z in every row", fontsize=13)
     fig.suptitle(run.title, fontsize=16, fontweight="bold")
     return fig
@@ -146,9 +161,28 @@ def _d_means(ax: Axes, run: Run) -> None:
     ax.legend(loc="best", fontsize=10)
 
 
+def _diagnosis(ax: Axes, run: Run) -> None:
+    """The diagnosis (diagnosis.py): each rule that fired, with its numbers, as a line of text."""
+    from ..diagnosis import diagnose, history_of
+
+    ax.axis("off")
+    findings = diagnose(history_of(run))
+    lines = [textwrap.fill(f"• {f.says}", 150, subsequent_indent="   ") for f in findings] or [
+        "• no rule fired (D overpowers G, mode collapse, oscillation, near equilibrium)"]
+    ax.set_title("Diagnosis (rules on the recorded numbers; README, Diagnosis)", loc="left", fontsize=14,
+                 fontweight="bold")
+    ax.text(0.0, 1.0, "\n".join(lines), transform=ax.transAxes, va="top", ha="left", fontsize=13, linespacing=1.4)
+
+
 def summary_figure(run: Run, dpi: int) -> Figure:
-    fig = _new(style.SUMMARY_SIZE, dpi)
-    axes = fig.subplots(2, 3)
+    images = run.domain == "image"  # images: the diagnosis under the panels
+    fig = _new((style.SUMMARY_SIZE[0], style.SUMMARY_SIZE[1] + 1.6) if images else style.SUMMARY_SIZE, dpi)
+    if images:
+        top, bottom = fig.subfigures(2, 1, height_ratios=[9, 1.6])
+        axes = top.subplots(2, 3)
+        _diagnosis(bottom.subplots(), run)
+    else:
+        axes = fig.subplots(2, 3)
     state = PANELS[run.domain](axes[0, 0], run)
     state.update(len(run.snap_game) - 1)
     axes[0, 0].set_title(f"Final state (game {int(run.snap_game[-1])})")
@@ -166,8 +200,8 @@ def summary_figure(run: Run, dpi: int) -> Figure:
     _distance(axes[0, 2], run)
     _gradients([axes[1, 0], axes[1, 1]], run)
     (_coverage if "modes_covered" in run else _classes if "classes_covered" in run else _d_means)(axes[1, 2], run)
-    fig.legend(loc="outside lower center", ncol=5, fontsize=11, frameon=False,
-               handles=state.handles())
+    (top if images else fig).legend(loc="outside lower center", ncol=5, fontsize=11, frameon=False,
+                                    handles=state.handles())
     fig.suptitle(run.title, fontsize=16, fontweight="bold")
     return fig
 
