@@ -151,14 +151,15 @@ def _check_video(video: str) -> None:
             _fail(str(exc))
 
 
-def _unique_names(scenarios, files) -> None:
+def _unique_names(scenarios, files, absent=()) -> None:
+    """No two scenarios (those waiting for their data included) may share a folder name."""
     from .errors import shown
 
     seen: dict[str, str] = {}
-    for sc, f in zip(scenarios, files):
-        if sc.name in seen:
-            _fail(f"{shown(f)}: two scenarios would render into the same folder {sc.name!r} (also {seen[sc.name]})")
-        seen[sc.name] = shown(f)
+    for name, f in [(sc.name, f) for sc, f in zip(scenarios, files)] + [(f.stem, f) for f in absent]:
+        if name in seen:
+            _fail(f"{shown(f)}: two scenarios would render into the same folder {name!r} (also {seen[name]})")
+        seen[name] = shown(f)
 
 
 def _training_errors(fn):
@@ -253,7 +254,7 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
         absent: dict = {}  # scenarios whose data files are not here: a card says how to fetch them
         scenarios = _load_all(files, allow_big, absent)
         listed, files = files, [f for f in files if f not in absent]
-        _unique_names(scenarios, files)
+        _unique_names(scenarios, files, absent)
         _check_video(video)
         _check_outputs(out, scenarios, video, PAGES)
         bar = Bar("gallery", "scenarios", enabled=not quiet)

@@ -84,12 +84,13 @@ def estimate(sc: Scenario) -> Cost:
     memory = BASE_MEMORY + players + activations + probes + 2 * (history + recorded + points) + solver + frames
 
     # time (seconds, one core): the steps, the probes, the spectra, the frames
-    step_flops = 6 * 2 * B * (sc.generator.macs(dz, dx) + sc.discriminator.macs(dx, 1))  # dense: one per weight
+    M = sc.generator.macs(dz, dx) + sc.discriminator.macs(dx, 1)  # multiply-adds of a row (dense: = P)
+    step_flops = 6 * 2 * B * M
     rate = FLOPS * min(max(step_flops / 1e7, 1.0), LARGE_SPEEDUP)  # small steps: FLOPS, as before
     seconds = 2.5 + updates * (STEP_OVERHEAD + step_flops / rate)
-    seconds += S * snapshots * (0.005 + 6 * probe_rows * P / FLOPS) + snapshots * 0.03 * (1 + (S > 1) * S / 4)
+    seconds += S * snapshots * (0.005 + 6 * probe_rows * M / FLOPS) + snapshots * 0.03 * (1 + (S > 1) * S / 4)
     if spectra:
-        per_product = 8 * 2 * B * P / FLOPS + 2e-4
+        per_product = 8 * 2 * B * M / FLOPS + 2e-4
         seconds += spectra * (P * per_product if exact else LANCZOS_PRODUCTS * (per_product + 5e-4))
     return Cost(updates, snapshots, spectra, P, memory, seconds)
 

@@ -51,6 +51,8 @@ class History:
     # largest magnitude of the whole spectrum (the tolerance's scale) and the game
     nash: Optional[dict[str, float]] = None
     loss: Optional[str] = None  # the scenario's loss (losses.LOSSES): what a starved G still gets
+    grad_norm_g: Optional[np.ndarray] = None  # G's gradient norm, every game
+    unit: str = "classes"  # what `covered` counts: the classes of images, the modes of a mixture
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,16 @@ def d_overpowers_g(h: History) -> Optional[Finding]:
     if fake >= STARVED:
         return None
     first, last = int(h.game[tail][0]), int(h.game[-1])
-    then = {"minimax": ", and the saturating G loss log(1 - D(G(z))) then gives G almost no gradient",
-            "non_saturating": "; the non-saturating G loss -log D(G(z)) still gives G a gradient"}.get(h.loss, "")
+    numbers: dict[str, Any] = {"mean_d_fake": fake, "threshold": STARVED, "games": [first, last]}
+    grad = ""
+    if h.grad_norm_g is not None:  # what G's gradient measured there: the claim below can be checked
+        numbers["median_grad_norm_g"] = float(np.median(h.grad_norm_g[tail]))
+        grad = f" (G's gradient norm there: median {numbers['median_grad_norm_g']:.2g})"
+    then = {"minimax": "; the saturating G loss log(1 - D(G(z))) is flat where D(G(z)) is near 0",
+            "non_saturating": "; the non-saturating G loss -log D(G(z)) is steep there"}.get(h.loss, "")
     return Finding("d_overpowers_g",
                    f"D overpowers G: mean D(G(z)) = {fake:.3f} < {STARVED} over the last {TAIL_SHARE:.0%} of games "
-                   f"({first}-{last}); D rejects every fake{then}",
-                   {"mean_d_fake": fake, "threshold": STARVED, "games": [first, last]})
+                   f"({first}-{last}); D rejects every fake{then}{grad}", numbers)
 
 
 def mode_collapse(h: History) -> Optional[Finding]:
@@ -86,17 +92,17 @@ def mode_collapse(h: History) -> Optional[Finding]:
         return None
     covered = np.asarray(h.covered)
     final, peak = int(covered[-1]), int(covered.max())
-    if final > COLLAPSE_SHARE * h.classes or final == 0:  # none: G has learned nothing yet, not collapsed
+    if final > COLLAPSE_SHARE * h.classes or peak == 0:  # never any: G has learned nothing yet, not collapsed
         return None
-    numbers = {"classes_covered": final, "classes": h.classes, "peak": peak}
+    numbers = {f"{h.unit}_covered": final, h.unit: h.classes, "peak": peak}
     if peak > final:  # it had more: say when it first fell to the final count after the peak
         after = int(np.argmax(covered))
         fell = after + int(np.argmax(covered[after:] <= final))
         when = h.time_unit(int(h.snap_game[fell]))
         numbers |= {"peak_at": int(h.snap_game[after]), "fell_at": int(h.snap_game[fell])}
-        says = f"mode collapse: classes covered fell from {peak} to {final} of {h.classes} ({when})"
+        says = f"mode collapse: {h.unit} covered fell from {peak} to {final} of {h.classes} ({when})"
     else:
-        says = f"mode collapse: G's samples cover {final} of {h.classes} classes, never more"
+        says = f"mode collapse: G's samples cover {final} of {h.classes} {h.unit}, never more"
     if h.levels and float(np.mean(h.d_fake[_tail(h)])) < STARVED:  # D rejects every fake (d_overpowers_g)
         numbers["d_overpowers_g"] = True
         says += "; but D rejects every fake, so G may not have learned the data at all rather than collapsed onto part of it"
@@ -197,10 +203,15 @@ def history_of(run) -> History:
         nash = {"d_max": float(run.hessian_eigvals_d[-1].max()), "g_min": float(run.hessian_eigvals_g[-1].min()),
                 "scale": float(np.abs(run.hessian_eigvals[-1]).max()), "game": float(run.hessian_game[-1])}
     per = meta.get("games_per_epoch")
-    name = ((lambda g: f"epoch {g / per:.3g}") if meta.get("time_unit") == "epoch" else (lambda g: f"game {g}"))
+    name = (lambda g: f"game {g}") if meta.get("time_unit") != "epoch" else (lambda g: _epoch(g / per))
     return History(run.game, run.d_real, run.d_fake, run.d_loss, run.g_loss, meta.get("d_loss_reference"),
                    meta.get("g_loss_reference"), run.snap_game, covered, total, time_unit=name,
-                   levels=meta.get("d_output") != "critic", nash=nash, loss=run.scenario.get("loss"))
+                   levels=meta.get("d_output") != "critic", nash=nash, loss=run.scenario.get("loss"),
+                   grad_norm_g=run.grad_norm_g, unit="classes" if "classes_covered" in run else "modes")
+
+
+def _epoch(e: float) -> str:
+    return f"epoch {e:.0f}" if abs(e - round(e)) < 1e-9 else f"epoch {e:.1f}"
 
 
 def diagnose(h: History) -> list[Finding]:

@@ -54,12 +54,12 @@ class _Player(BaseModel):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = self._layers(d_in, d_out)
-        if self.init == "normal":  # the DCGAN weights_init: weights N(0, init_std^2), biases 0,
-            with torch.no_grad():  # batch norm's scales N(1, init_std^2) and shifts 0
-                for layer in module.modules():
+        if self.init == "normal":  # affine layers: weights N(0, init_std^2), biases 0; convolutions as
+            with torch.no_grad():  # the DCGAN weights_init: weights N(0, init_std^2), biases left as
+                for layer in module.modules():  # PyTorch's; batch norm: scales N(1, init_std^2), shifts 0
                     if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
                         layer.weight.copy_(torch.randn(layer.weight.shape, generator=rng) * self.init_std)
-                        if layer.bias is not None:
+                        if isinstance(layer, nn.Linear):
                             layer.bias.zero_()
                     elif isinstance(layer, nn.BatchNorm2d):
                         layer.weight.copy_(1 + torch.randn(layer.weight.shape, generator=rng) * self.init_std)

@@ -23,7 +23,7 @@ from .data import DISTRIBUTIONS, NOISES, Int, MissingData, Real
 from .errors import excerpt, one_line, shown
 from .hessian import MAX_EXACT_PARAMS
 from .losses import LOSSES, REGULARIZERS
-from .models import PLAYERS, image_side
+from .models import PLAYERS
 from .optim import OPTIMIZERS
 from .renderer import OUTPUTS
 from .run import SWEEP_OUTPUTS, default_outputs
@@ -238,7 +238,8 @@ class Scenario(_Block):
         if n is not None and self.training.batch_size > n:
             raise _KeyError("training.batch_size", f"must be <= data.samples ({n})", self.training.batch_size)
         for player in ("generator", "discriminator"):
-            if getattr(self, player).kind == "conv" and (self.data.domain != "image" or not image_side(self.data.dim)):
+            shape = tuple(getattr(self.data, "image_shape", ()))
+            if getattr(self, player).kind == "conv" and (self.data.domain != "image" or len(set(shape)) != 1):
                 shape = "x".join(map(str, getattr(self.data, "image_shape", ()))) or f"{self.data.dim}-dimensional"
                 raise _KeyError(f"{player}.kind", f"'conv' draws square images; data.kind "
                                 f"{self.data.kind!r} gives {shape} {self.data.domain} data", "conv")
@@ -300,8 +301,10 @@ class Scenario(_Block):
         description, render), and the gananim and torch versions. A cached run.npz is reused
         while it is unchanged."""
         content = self.model_dump(mode="json", exclude={"title", "description", "render"})
-        blob = json.dumps({"scenario": content, "gananim": __version__, "torch": version("torch"),
-                           "revision": TRAIN_REVISION}, sort_keys=True)
+        key = {"scenario": content, "gananim": __version__, "torch": version("torch"), "revision": TRAIN_REVISION}
+        if hasattr(self.data, "count"):  # images go through epochs (they were drawn with replacement before)
+            key["sampler"] = "epochs"
+        blob = json.dumps(key, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     @property

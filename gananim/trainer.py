@@ -139,10 +139,13 @@ class _Draws:
         if hasattr(sc.data, "dataset"):  # a data set of images: gone through in epochs, each shuffled anew
             self.images = sc.data.dataset()[0]
             self.order = [torch.empty(0, dtype=torch.long)] * len(rngs)  # each seed's rest of the epoch
+            self.per_epoch = sc.games_per_epoch()
 
     def start_game(self, game: int) -> None:
         self.std = self.sc.instance_noise.std_at(game, self.sc.training.games)
         self.eps = self.instance() if self.per_game else None
+        if hasattr(self, "images") and game % self.per_epoch == 0:  # an epoch starts: every seed reshuffles
+            self.order = [torch.empty(0, dtype=torch.long)] * len(self.rngs)  # (drawn at its first batch)
 
     def real(self) -> Tensor:
         data, B, n_real = self.sc.data, self.B, self.n_real
@@ -155,8 +158,9 @@ class _Draws:
         return torch.stack([r[torch.randperm(n_real, generator=g)[:B]] for r, g in zip(self.real_sets, self.rngs)])
 
     def next_batch(self, k: int) -> Tensor:
-        """Seed k's next batch of its epoch; a new epoch (a new permutation from the seed's
-        stream) when fewer than a batch of images are left."""
+        """Seed k's next batch of its epoch. An epoch is Scenario.games_per_epoch games (each D
+        step takes a batch; the images short of a batch wait for the next epoch): its first batch
+        draws a new permutation from the seed's stream."""
         if len(self.order[k]) < self.B:
             self.order[k] = torch.randperm(len(self.images), generator=self.rngs[k])
         batch, self.order[k] = self.order[k][:self.B], self.order[k][self.B:]

@@ -71,10 +71,17 @@ def test_every_loss_and_regularizer_takes_conv_players(loss, regularizer):
         assert any(g.abs().sum() > 0 for g in grads)
 
 
-def test_conv_needs_square_images():
+def test_conv_needs_square_images(tmp_path):
     with pytest.raises(ScenarioError, match=r"x.yaml: generator.kind: 'conv' draws square images; data.kind "
                                             r"'gaussian' gives 1-dimensional line data"):
         parse_scenario({"data": {"kind": "gaussian"}, "generator": {"kind": "conv"}}, "x.yaml")
+    import struct  # 36 pixels that are not 6 x 6: IDX images of 4 x 9
+
+    (tmp_path / "images").write_bytes(b"\0\0\x08\x03" + struct.pack(">3I", 4, 4, 9) + bytes(144))
+    (tmp_path / "labels").write_bytes(b"\0\0\x08\x01" + struct.pack(">I", 4) + bytes(4))
+    with pytest.raises(ScenarioError, match="discriminator.kind: 'conv' draws square images; data.kind 'idx' gives 4x9"):
+        parse_scenario({"data": {"kind": "idx", "images": "images", "labels": "labels"},
+                        "discriminator": {"kind": "conv"}}, "x.yaml", base=tmp_path)
 
 
 def test_epochs_set_the_games_and_go_through_every_image_once_per_epoch():
@@ -103,9 +110,47 @@ def test_epochs_errors_are_one_line(change, message):
         parse_scenario({"data": {"kind": "ring"}, "training": {"epochs": 3}}, "x.yaml")
 
 
-def test_a_scenario_without_epochs_keeps_its_resolved_form():
-    sc = parse_scenario({"data": {"kind": "gaussian"}})
-    assert "epochs" not in sc.model_dump()["training"]
+@pytest.mark.parametrize("name, digest", [("strong_discr", "c1f8e49aed221262"), ("ring8", "a83d57e4c9ad2933"),
+                                          ("wgan_gp_ring8", "7f01a0c6755929d4"), ("balanced_mlp", "3e2b5165b3c58ffb")])
+def test_scenarios_from_before_epochs_and_conv_keep_their_resolved_form(name, digest):
+    """The resolved scenario (what a cached run's key hashes) of a shipped 1D/2D game is the one
+    the revision before image players wrote (digests taken there): their cached runs stay valid."""
+    import hashlib
+    from pathlib import Path
+
+    from gananim.scenario import load_scenario
+
+    sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / f"{name}.yaml")
+    content = sc.model_dump(mode="json", exclude={"title", "description", "render"})
+    assert "epochs" not in content["training"]
+    assert hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16] == digest
+
+
+def test_epochs_line_up_with_games_for_several_d_steps_and_seeds():
+    """With d_steps 2 and 7 images left over per epoch, an epoch is games_per_epoch games; each
+    holds distinct images and every epoch starts a new order; two seeds draw as they do alone."""
+    raw = CONV | {"training": {"epochs": 3, "batch_size": 50, "d_steps": 2}}
+    sc = parse_scenario(raw, name="conv")
+    assert sc.games_per_epoch() == 3 and sc.training.games == 9  # 360 // (50 * 2)
+    images = sc.data.dataset()[0]
+
+    def epochs(seeds):
+        swept = parse_scenario(raw | {"seed": None, "seeds": seeds} if len(seeds) > 1 else raw | {"seed": seeds[0]})
+        draws = _Draws(swept, [torch.Generator().manual_seed(s) for s in seeds], [None] * len(seeds))
+        seen = []
+        for game in range(9):
+            draws.start_game(game)
+            seen += [draws.real() for _ in range(2)]
+        return torch.stack(seen)  # (18, seeds, 50, 64)
+
+    both = epochs([3, 4])
+    for k, seed in enumerate([3, 4]):
+        assert torch.equal(both[:, k], epochs([seed])[:, 0])
+    for epoch in range(3):
+        batch = both[6 * epoch: 6 * epoch + 6, 0].reshape(-1, 64)
+        index = torch.cdist(batch, images).argmin(dim=1)
+        assert len(set(index.tolist())) == 300  # 300 distinct images of 360 in each epoch
+    assert not torch.equal(both[0, 0], both[6, 0])  # a new order each epoch
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +169,9 @@ def test_a_conv_game_trains_in_epochs_and_records_epoch_means(conv_run):
     assert not np.allclose(run.g_grid[0], run.g_grid[-1])
 
 
-def test_a_conv_game_repeats_exactly(conv_run):
+def test_a_conv_game_repeats_exactly(conv_run, tmp_path):
     with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANANIM_CACHE", str(tmp_path))
         again = train(parse_scenario(CONV, name="conv"))
     for key in ("d_loss", "g_loss", "g_grid", "d_on_fake"):
         assert np.array_equal(again.arrays[key], conv_run.arrays[key])
@@ -149,3 +195,20 @@ def test_progress_losses_and_dhist_render(conv_run, tmp_path):
 def test_figures_for_other_data_refuse_image_outputs():
     with pytest.raises(ScenarioError, match="'progress' draws image data, not line data"):
         parse_scenario({"data": {"kind": "gaussian"}, "render": {"outputs": ["progress"]}}, "x.yaml")
+
+
+def test_the_nash_check_of_conv_players_reads_their_hessian_blocks(tmp_path, monkeypatch):
+    """record.hessian on batch-norm conv players: Lanczos on autograd's Hessian-vector products;
+    the diagnosis's local Nash check reads the last blocks and says what they show."""
+    from gananim.diagnosis import diagnose, history_of
+
+    monkeypatch.setenv("GANANIM_CACHE", str(tmp_path))
+    raw = CONV | {"record": {"every": 6, "hessian": True, "hessian_k": 2}}
+    run = train(parse_scenario(raw, name="nash"))
+    assert run.meta["hessian_method"] == "lanczos" and run.hessian_game.tolist() == [1, 6, 12]
+    (finding,) = [f for f in diagnose(history_of(run)) if f.rule == "local_nash"]
+    assert finding.numbers["d_block_max"] == pytest.approx(float(run.hessian_eigvals_d[-1].max()))
+    assert finding.numbers["g_block_min"] == pytest.approx(float(run.hessian_eigvals_g[-1].min()))
+    holds = finding.numbers["d_block_max"] <= finding.numbers["tolerance"] and \
+        finding.numbers["g_block_min"] >= -finding.numbers["tolerance"]
+    assert finding.numbers["holds"] == holds and ("do not hold" in finding.says) == (not holds)

@@ -3,6 +3,7 @@ stays silent on the others."""
 import math
 
 import numpy as np
+import pytest
 
 from gananim.diagnosis import RULES, History, diagnose
 
@@ -82,6 +83,16 @@ def test_a_starved_g_is_not_called_a_plain_collapse():
     assert finding.numbers["d_overpowers_g"] is True
     nothing = history(0.99, 0.01, d_loss=0.02, g_loss=4.6, covered=np.zeros(21, int))
     assert rules(nothing) == ["d_overpowers_g"]  # no class at all: G learned nothing, it did not collapse
+    lost = history(0.52, 0.47, covered=np.r_[np.full(10, 10), np.zeros(11, int)])
+    assert diagnose(lost)[0].says == "mode collapse: classes covered fell from 10 to 0 of 10 (game 500)"
+
+
+def test_d_overpowering_g_says_what_g_s_gradient_measured():
+    for loss, clause in (("minimax", "is flat where D(G(z)) is near 0"), ("non_saturating", "is steep there")):
+        h = history(0.99, 0.01, d_loss=0.02, g_loss=4.6, loss=loss, grad_norm_g=np.full(G, 3e-4))
+        finding = diagnose(h)[0]
+        assert clause in finding.says and "(G's gradient norm there: median 0.0003)" in finding.says
+        assert finding.numbers["median_grad_norm_g"] == pytest.approx(3e-4)
 
 
 def test_the_local_nash_check_reads_the_players_blocks():
@@ -95,3 +106,12 @@ def test_the_local_nash_check_reads_the_players_blocks():
     assert finding.numbers["holds"] is False and "D's block has a positive eigenvalue (0.05)" in finding.says
     assert "G's block has a negative eigenvalue (-0.3)" in finding.says
     assert "local_nash" not in rules(history(0.5, 0.5))  # no Hessian recorded: no claim
+
+
+@pytest.mark.parametrize("d_max, g_min", [(2e-6, 1.0), (5e-7, -5e-7), (-1.0, -4e-6), (0.0, 0.0)])
+def test_the_nash_finding_agrees_with_the_hessian_figure_near_the_tolerance(d_max, g_min):
+    from gananim.renderer.figures import _verdict
+
+    h = history(0.5, 0.5, nash={"d_max": d_max, "g_min": g_min, "scale": 3.0, "game": 10.0})
+    (finding,) = [f for f in diagnose(h) if f.rule == "local_nash"]
+    assert finding.numbers["holds"] == _verdict(d_max, g_min, 3.0).endswith("local Nash equilibrium: yes")

@@ -205,4 +205,4 @@ def test_the_shipped_collapse_pair_is_diagnosed_as_it_plays(stem, collapsed, tmp
     if collapsed:
         assert run.classes_covered[-1] <= 3 and run.recall[-1] < 0.05
     else:
-        assert run.classes_covered[-1] == 10 and run.recall[-1] > 0.5
+        assert run.classes_covered[-1] >= 9 and run.classes_covered.max() == 10 and run.recall[-1] > 0.5

@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import ScaledTranslation
 
 from ..fileio import atomic_open
@@ -70,6 +71,28 @@ def _distance(ax: Axes, run: Run) -> None:
     ax.set_title("Distance from G's samples to the data")
     ax.set_xlabel("game")
     ax.set_ylabel("energy distance")
+
+
+def _image_distance(ax: Axes, run: Run) -> None:
+    """Images: the Fréchet distance (left) and the KL divergence of the class histogram (right),
+    both in the data classifier's terms (imagemetrics.py)."""
+    ax.plot(run.snap_game, run.frechet_distance, "o-", color=style.BLACK, ms=3, lw=1.5, label="Fréchet distance")
+    positive = bool((run.frechet_distance > 0).all())
+    if positive:
+        ax.set_yscale("log")
+    ax.set_ylabel("Fréchet distance" + (" (log scale)" if positive else ""))
+    twin = ax.twinx()
+    twin.plot(run.snap_game, run.class_kl, "s--", color=style.VERMILLION, ms=3, lw=1.5,
+              label="KL(generated ‖ real) of the classes")
+    twin.set_ylim(bottom=0)
+    twin.set_ylabel("KL of the class histogram (nats)", color=style.VERMILLION)
+    twin.grid(False)
+    twin.spines["right"].set_visible(True)
+    ax.set_xlim(0, run.game[-1])
+    ax.set_xlabel("game")
+    ax.set_title("Distance from G's images to the data")
+    lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+    twin.legend(handles=lines, loc="upper right", fontsize=10, framealpha=1.0)
 
 
 def _covered(ax: Axes, run: Run, counts, what: str, total: int, shares: list[tuple], top: float, share_label: str,
@@ -197,11 +220,18 @@ def summary_figure(run: Run, dpi: int) -> Figure:
         tail = f"final {final:.3f}, |final − reference| = {abs(final - ref):.3f}"
     ax.set_title(f"Objective vs games\n{tail}", fontsize=13)
     ax.legend(loc="best", fontsize=10)
-    _distance(axes[0, 2], run)
+    (_image_distance if images else _distance)(axes[0, 2], run)
     _gradients([axes[1, 0], axes[1, 1]], run)
     (_coverage if "modes_covered" in run else _classes if "classes_covered" in run else _d_means)(axes[1, 2], run)
     (top if images else fig).legend(loc="outside lower center", ncol=5, fontsize=11, frameon=False,
                                     handles=state.handles())
+    if run.meta.get("time_unit") == "epoch":  # the scenario counts epochs: each time axis says them too
+        per = float(run.meta["games_per_epoch"])
+        for ax in axes.flat[1:]:
+            top_axis = ax.secondary_xaxis("top", functions=(lambda g: g / per, lambda e: e * per))
+            top_axis.set_xlabel("epoch", fontsize=11)
+            top_axis.tick_params(labelsize=10)
+            top_axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(run.title, fontsize=16, fontweight="bold")
     return fig
 

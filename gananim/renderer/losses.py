@@ -50,7 +50,7 @@ def losses_figure(run: Run, dpi: int) -> Figure:
     stats = loss_statistics(run)
     columns = ("initial", "final", "min", "max", "mean")
     table.axis("off")
-    cells = [[f"{stats[key][c]:.3f}" for c in columns] for key, *_ in PLAYERS]
+    cells = [[f"{stats[key][c]:.3f}".replace("-0.000", "0.000") for c in columns] for key, *_ in PLAYERS]
     drawn = table.table(cellText=cells, rowLabels=[who for _, who, _, _ in PLAYERS], colLabels=columns,
                         loc="upper center", cellLoc="center", bbox=[0.12, 0.55, 0.88, 0.3])
     drawn.auto_set_font_size(False)
