@@ -380,10 +380,11 @@ def images(repeats: int, tmp: Path) -> None:
     row("i", "  gananim / plain loop doing the same arithmetic (fresh noise for G, V every game)",
         f"{1e3 * o:.1f} / {1e3 * w:.1f} ({(o / w - 1) * 100:+.0f} %)")
     single, every = [], []
+    choice = models.Conv.parallel
     for _ in range(2):
-        models.Conv.parallel = False
+        models.Conv.parallel = lambda self, d_in, d_out: False
         single.append(per_game(lambda n: train(sized(n))))
-        models.Conv.parallel = True
+        models.Conv.parallel = choice
         every.append(per_game(lambda n: train(sized(n))))
     row("i", f"  the same, one thread / every core ({os.cpu_count()})",
         f"{1e3 * min(single):.1f} / {1e3 * min(every):.1f} ms ({min(single) / min(every):.2f}x)")

@@ -46,8 +46,10 @@ def train(sc: Scenario, progress: Optional[Progress] = None, *, engine: Optional
     derivative by hand) where engines.supports says it takes the game, autograd otherwise.
     """
     threads = torch.get_num_threads()
-    # tiny dense players: one thread is fastest; convolutions use every core (benchmarks/bench.py)
-    torch.set_num_threads(threads if sc.generator.parallel or sc.discriminator.parallel else 1)
+    # tiny dense players: one thread is fastest; convolutions and large players use every core
+    # (models._Player.parallel; benchmarks/bench.py, section i)
+    large = sc.generator.parallel(sc.noise.dim, sc.data.dim) or sc.discriminator.parallel(sc.data.dim, 1)
+    torch.set_num_threads(threads if large else 1)
     try:
         with torch.random.fork_rng(devices=[]):  # random layers (dropout) draw from torch's global
             torch.manual_seed(sc.seed_list()[0])  # stream: seeded here, the caller's left as it was

@@ -212,3 +212,19 @@ def test_the_nash_check_of_conv_players_reads_their_hessian_blocks(tmp_path, mon
     holds = finding.numbers["d_block_max"] <= finding.numbers["tolerance"] and \
         finding.numbers["g_block_min"] >= -finding.numbers["tolerance"]
     assert finding.numbers["holds"] == holds and ("do not hold" in finding.says) == (not holds)
+
+
+def test_large_and_convolutional_players_train_on_every_core():
+    """One thread for tiny dense players (fastest for them); every core for convolutions and for
+    players as large as the MNIST assignment's (section i of the benchmarks measured both)."""
+    from gananim.models import MLP
+
+    assert Conv(width=8).parallel(64, 1) and Conv(width=8).parallel(8, 64)
+    assert MLP(hidden=[1024, 512, 256], activation="leaky_relu").parallel(784, 1)
+    assert not MLP(hidden=[256, 256]).parallel(64, 1) and not MLP().parallel(2, 1)
+    seen = []
+    with pytest.MonkeyPatch.context() as patch:
+        real = torch.set_num_threads
+        patch.setattr(torch, "set_num_threads", lambda n: (seen.append(n), real(n)))
+        train(parse_scenario({"data": {"kind": "gaussian"}, "training": {"games": 2}}))
+    assert seen[0] == 1  # then the caller's count restored
