@@ -12,6 +12,7 @@ they are computed, and nothing in it draws pictures.
 """
 from __future__ import annotations
 
+import os
 import platform
 from typing import Callable, Optional
 
@@ -47,15 +48,24 @@ def train(sc: Scenario, progress: Optional[Progress] = None, *, engine: Optional
     """
     threads = torch.get_num_threads()
     # tiny dense players: one thread is fastest; convolutions and large players use every core
-    # (models._Player.parallel; benchmarks/bench.py, section i)
+    # (models._Player.parallel; benchmarks/bench.py, section i). The count is this machine's, not
+    # the caller's: float sums depend on it, and a run must not change with `gallery --jobs`
     large = sc.generator.parallel(sc.noise.dim, sc.data.dim) or sc.discriminator.parallel(sc.data.dim, 1)
-    torch.set_num_threads(threads if large else 1)
+    torch.set_num_threads(usable_cores() if large else 1)
     try:
         with torch.random.fork_rng(devices=[]):  # random layers (dropout) draw from torch's global
             torch.manual_seed(sc.seed_list()[0])  # stream: seeded here, the caller's left as it was
             return _train(sc, progress, engine)
     finally:
         torch.set_num_threads(threads)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def _train(sc: Scenario, progress: Optional[Progress], engine_name: Optional[str]) -> Run:

@@ -228,3 +228,17 @@ def test_large_and_convolutional_players_train_on_every_core():
         patch.setattr(torch, "set_num_threads", lambda n: (seen.append(n), real(n)))
         train(parse_scenario({"data": {"kind": "gaussian"}, "training": {"games": 2}}))
     assert seen[0] == 1  # then the caller's count restored
+
+
+def test_a_conv_run_does_not_depend_on_the_caller_s_thread_count(conv_run, tmp_path):
+    """Gallery workers run with one thread; `render` with the default: the same numbers."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GANANIM_CACHE", str(tmp_path))
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            again = train(parse_scenario(CONV, name="conv"))
+        finally:
+            torch.set_num_threads(before)
+    assert torch.get_num_threads() == before
+    assert np.array_equal(again.d_loss, conv_run.d_loss) and np.array_equal(again.g_grid, conv_run.g_grid)
