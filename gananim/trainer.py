@@ -148,20 +148,20 @@ class _Draws:
         self.B, self.n_real = sc.training.batch_size, getattr(sc.data, "samples", None)
         self.all_real = torch.stack(real_sets) if self.n_real else None
         self.per_game = sc.instance_noise.draw == "per_game"
-        if hasattr(sc.data, "dataset"):  # a data set of images: gone through in epochs, each shuffled anew
+        self.per_epoch = sc.games_per_epoch()  # a data set of images: gone through in epochs (else None)
+        if self.per_epoch is not None:
             self.images = sc.data.dataset()[0]
             self.order = [torch.empty(0, dtype=torch.long)] * len(rngs)  # each seed's rest of the epoch
-            self.per_epoch = sc.games_per_epoch()
 
     def start_game(self, game: int) -> None:
         self.std = self.sc.instance_noise.std_at(game, self.sc.training.games)
         self.eps = self.instance() if self.per_game else None
-        if hasattr(self, "images") and game % self.per_epoch == 0:  # an epoch starts: every seed reshuffles
+        if self.per_epoch is not None and game % self.per_epoch == 0:  # an epoch starts: every seed reshuffles
             self.order = [torch.empty(0, dtype=torch.long)] * len(self.rngs)  # (drawn at its first batch)
 
     def real(self) -> Tensor:
         data, B, n_real = self.sc.data, self.B, self.n_real
-        if hasattr(self, "images"):
+        if self.per_epoch is not None:
             return per_seed(range(len(self.rngs)), self.next_batch)
         if not n_real:
             return per_seed(self.rngs, lambda g: data.sample(B, g))
@@ -173,7 +173,7 @@ class _Draws:
         """Seed k's next batch of its epoch. An epoch is Scenario.games_per_epoch games (each D
         step takes a batch; the images short of a batch wait for the next epoch): its first batch
         draws a new permutation from the seed's stream."""
-        if len(self.order[k]) < self.B:
+        if len(self.order[k]) < self.B:  # emptied by start_game, or (d_steps x batch > images) run short
             self.order[k] = torch.randperm(len(self.images), generator=self.rngs[k])
         batch, self.order[k] = self.order[k][:self.B], self.order[k][self.B:]
         return self.images[batch]

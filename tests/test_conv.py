@@ -242,3 +242,15 @@ def test_a_conv_run_does_not_depend_on_the_caller_s_thread_count(conv_run, tmp_p
             torch.set_num_threads(before)
     assert torch.get_num_threads() == before
     assert np.array_equal(again.d_loss, conv_run.d_loss) and np.array_equal(again.g_grid, conv_run.g_grid)
+
+
+@pytest.mark.parametrize("every, epochs, rows", [(28, 20, [0, 5, 10, 15, 20]), (56, 40, [0, 10, 20, 30, 40]),
+                                                 (140, 100, list(range(0, 101, 10)))])
+def test_progression_rows_fall_on_epochs_that_have_a_snapshot(every, epochs, rows):
+    from gananim.renderer.figures import progression_rows
+    from gananim.run import Run
+
+    games = epochs * 28
+    run = Run({"game": np.arange(1, games + 1), "snap_game": np.arange(0, games + 1, every)},
+              {"time_unit": "epoch", "games_per_epoch": 28, "scenario": {"record": {"every": every}}})
+    assert (run.snap_game[progression_rows(run)] / 28).tolist() == rows

@@ -3,6 +3,7 @@ data, coverage) and the Hessian spectrum over games. Each builds its own Figure 
 and saves atomically."""
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
 
@@ -128,14 +129,17 @@ PROGRESSION_COLUMNS = 10  # noise vectors per row
 
 def progression_rows(run: Run) -> np.ndarray:
     """The snapshots progression.png shows. In epochs: the first, then every 5th epoch (every
-    10th, 15th, ... when that would give more than 10 rows) and the last, each at the last
-    snapshot not after it; in games: up to six evenly spaced from the first to the last."""
+    10th, 15th, ... when that would give more than 10 rows, or when snapshots fall every 2nd
+    epoch) and the last, each at the last snapshot not after it; in games: up to six evenly spaced from the first to the last."""
     count = len(run.snap_game)
     if run.meta.get("time_unit") != "epoch":
         return np.unique(np.linspace(0, count - 1, min(PROGRESSION_ROWS, count)).round().astype(int))
     per = run.meta["games_per_epoch"]
     epochs = len(run.game) // per
     step = 5 * max(1, -(-epochs // 50))  # at most 10 rows of every step-th epoch
+    every = int(run.scenario["record"]["every"])
+    if every % per == 0:  # a snapshot every few epochs: rows on epochs that have one (5 -> 10 for every 2)
+        step = math.lcm(step, every // per)
     games = [0, *range(step * per, epochs * per + 1, step * per), int(run.snap_game[-1])]
     return np.unique([int(np.searchsorted(run.snap_game, g, side="right")) - 1 for g in games])
 
