@@ -148,6 +148,11 @@ class InstanceNoise(_Block):
         return self.std * (1 - game / max(games - 1, 1)) if self.anneal == "linear" else self.std
 
 
+def _without_defaults(dumped: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """A block's dump without the keys added after scenarios were cached that hold their default."""
+    return {k: v for k, v in dumped.items() if k not in defaults or v != defaults[k]}
+
+
 class Training(_Block):
     games: Int = Field(500, ge=1, le=1_000_000)
     # an alternative to games for a data set of images: each epoch shuffles the images and D's
@@ -159,13 +164,15 @@ class Training(_Block):
     # alternating: D's steps, then G's steps against the updated D; simultaneous: both
     # gradients at the same point, then both players step (needs d_steps == g_steps)
     update: Literal["alternating", "simultaneous"] = "alternating"
+    # fresh: G's step draws its own noise batch (Goodfellow et al.'s algorithm 1); reuse: G steps
+    # on the fake batch of D's last step, one G forward a game (the PyTorch DCGAN example's loop)
+    g_noise: Literal["fresh", "reuse"] = "fresh"
 
     @model_serializer(mode="wrap")
-    def _epochs_when_set(self, handler) -> dict[str, Any]:
-        """`epochs` is written only when given: older scenarios keep their resolved form (and
-        their cache keys)."""
-        dumped = handler(self)
-        return dumped if self.epochs is not None else {k: v for k, v in dumped.items() if k != "epochs"}
+    def _new_keys_when_set(self, handler) -> dict[str, Any]:
+        """`epochs` and `g_noise` are written only when they differ from their defaults: older
+        scenarios keep their resolved form (and their cache keys)."""
+        return _without_defaults(handler(self), {"epochs": None, "g_noise": "fresh"})
 
 
 class Record(_Block):
@@ -178,6 +185,14 @@ class Record(_Block):
     mapping_samples: Optional[Int] = Field(None, ge=1, le=5000)  # fixed noise draws followed through G (10 in 1D, 512 in 2D)
     density_samples: Int = Field(4000, ge=10, le=1_000_000)  # G draws per snapshot for its density
     grid: Int = Field(400, ge=10, le=10_000)  # points of the x grid D is evaluated on
+    # where each game's V and D's means are taken: game_end: on the game's last batches at the
+    # players' new parameters (three more forwards a game); d_step: D's outputs in its last step
+    # of the game, before that step (free: the numbers a training loop prints)
+    value: Literal["game_end", "d_step"] = "game_end"
+
+    @model_serializer(mode="wrap")
+    def _value_when_set(self, handler) -> dict[str, Any]:
+        return _without_defaults(handler(self), {"value": "game_end"})
 
 
 class Render(_Block):
@@ -262,6 +277,12 @@ class Scenario(_Block):
         if tr.update == "simultaneous" and tr.d_steps != tr.g_steps:
             raise _KeyError("training.update", f"'simultaneous' needs d_steps == g_steps "
                             f"(got d_steps={tr.d_steps}, g_steps={tr.g_steps})", tr.update)
+        if tr.g_noise == "reuse" and tr.update != "alternating":
+            raise _KeyError("training.update", "must be 'alternating' with g_noise: reuse (G steps on D's last "
+                            "fake batch, after D's step)", tr.update)
+        if tr.g_noise == "reuse" and tr.g_steps != 1:
+            raise _KeyError("training.g_steps", "must be 1 with g_noise: reuse (G's one step takes D's last fake "
+                            "batch)", tr.g_steps)
         if self.record.hessian and self.record.hessian_every is None:
             exact = self.parameter_count() <= MAX_EXACT_PARAMS
             self.record.hessian_every = 1 if exact else self.record.every

@@ -2,10 +2,13 @@
 by the probe every ``record.every`` games, and a Run comes out.
 
 One game = ``d_steps`` steps of D on its loss, then ``g_steps`` steps of G on its loss
-(alternating play), or ``d_steps`` steps of both at the same point (simultaneous play). After
-the game V (minimax form) is recorded on the last batches the players stepped on: the last real
-batch D saw with its instance noise, and the last noise batch G moved on with its instance
-noise (in simultaneous play these are one batch). The Hessian of V is taken at that point.
+(alternating play), or ``d_steps`` steps of both at the same point (simultaneous play); with
+``training.g_noise: reuse`` G's one step takes D's last fake batch. After the game V (minimax
+form) is recorded on the last batches the players stepped on: the last real batch D saw with
+its instance noise, and the last noise batch G moved on with its instance noise (in
+simultaneous play these are one batch). The Hessian of V is taken at that point. With
+``record.value: d_step`` V and D's means come from D's own outputs in its last step instead
+(before that step; no extra forward).
 
 The gradients come from an engine (engines/), asked for once: this file knows nothing of how
 they are computed, and nothing in it draws pictures.
@@ -77,17 +80,25 @@ def _train(sc: Scenario, progress: Optional[Progress], engine_name: Optional[str
     step_g = _stepper(G, sc.optimizer.for_player("generator"))
     draws = _Draws(sc, rngs, real_sets)
     record = _Record(sc, G, D, loss, real_sets)
+    reuse = tr.g_noise == "reuse"
 
     for game in range(tr.games):
         draws.start_game(game)
         with engine.grad_mode():
             if tr.update == "alternating":
-                for _ in range(tr.d_steps):
+                for step in range(tr.d_steps):
                     x, z, eps_real, eps_fake = draws.d_batch()
-                    d_loss, d_grads = engine.d_step(_noisy(x, eps_real), _noisy(G.sample(z), eps_fake))
+                    if reuse and step == tr.d_steps - 1:  # G(z) with its graph: G's step goes on from it
+                        fake = G(z)
+                        d_loss, d_grads = engine.d_step(_noisy(x, eps_real), _noisy(fake.detach(), eps_fake))
+                    else:
+                        d_loss, d_grads = engine.d_step(_noisy(x, eps_real), _noisy(G.sample(z), eps_fake))
                     step_d(d_grads)
                     reg.after_step(D)
-                for _ in range(tr.g_steps):
+                if reuse:  # D's last fake batch, instance noise included (g_steps is 1)
+                    g_loss, g_grads = engine.g_step(z, eps_fake, fake)
+                    step_g(g_grads)
+                for _ in range(0 if reuse else tr.g_steps):
                     z, eps_fake = draws.g_batch()
                     g_loss, g_grads = engine.g_step(z, eps_fake)
                     step_g(g_grads)
@@ -100,7 +111,7 @@ def _train(sc: Scenario, progress: Optional[Progress], engine_name: Optional[str
                     step_g(g_grads)
                     reg.after_step(D)
         # V's point: D's last real batch and G's last noise batch, each with its instance noise
-        record.game(game, (x, z, eps_real, eps_fake), d_loss, g_loss, d_grads, g_grads)
+        record.game(game, (x, z, eps_real, eps_fake), d_loss, g_loss, d_grads, g_grads, engine.d_outputs)
         if progress is not None:
             progress(game + 1, tr.games)
     return record.run()
@@ -221,13 +232,17 @@ class _Record:
         self.points: list[tuple] = []  # (seed index, game, theta, x, z, eps_real, eps_fake)
         self.zeros = torch.zeros(len(seeds), sc.training.batch_size, sc.data.dim)
 
-    def game(self, game: int, at: tuple, d_loss, g_loss, d_grads, g_grads) -> None:
-        """Record game `game` (0-based): V at `at` (x, z, eps_real, eps_fake), both losses and
-        the gradient norms of each player's last step; stop if the game diverged."""
+    def game(self, game: int, at: tuple, d_loss, g_loss, d_grads, g_grads, d_outputs: tuple) -> None:
+        """Record game `game` (0-based): V at `at` (x, z, eps_real, eps_fake), or on D's outputs
+        in its last step (`d_outputs`, with record.value: d_step), both losses and the gradient
+        norms of each player's last step; stop if the game diverged."""
         G, D, sc, n = self.G, self.D, self.sc, self.sc.training.games
         x, z, eps_real, eps_fake = at
         with torch.no_grad():
-            real, fake = D.measure(_noisy(x, eps_real)), D.measure(_noisy(G.measure(z), eps_fake))
+            if sc.record.value == "d_step":
+                real, fake = d_outputs
+            else:
+                real, fake = D.measure(_noisy(x, eps_real)), D.measure(_noisy(G.measure(z), eps_fake))
             shown = [self.loss.display(out).mean(dim=(-2, -1)) for out in (real, fake)]
             self.hist[:, :, game] = torch.stack([self.loss.value(real, fake), d_loss(), g_loss(), _norms(d_grads),
                                                  _norms(g_grads), *shown]).numpy()

@@ -111,6 +111,9 @@ BAD = [
     ({"data": {"kind": "gaussian"}, "regularizer": {"kind": "r3"}}, "regularizer.kind: must be one of 'none', 'weight_clip', 'gradient_penalty', 'r1', 'r2' (got 'r3')"),
     ({"data": {"kind": "gaussian"}, "instance_noise": {"anneal": "cosine"}}, "instance_noise.anneal: must be 'none' or 'linear' (got 'cosine')"),
     ({"data": {"kind": "gaussian"}, "training": {"update": "simultaneous", "d_steps": 5}}, "training.update: 'simultaneous' needs d_steps == g_steps (got d_steps=5, g_steps=1)"),
+    ({"data": {"kind": "gaussian"}, "training": {"g_noise": "reuse", "g_steps": 2}}, "training.g_steps: must be 1 with g_noise: reuse (G's one step takes D's last fake batch) (got 2)"),
+    ({"data": {"kind": "gaussian"}, "training": {"g_noise": "reuse", "update": "simultaneous"}}, "training.update: must be 'alternating' with g_noise: reuse"),
+    ({"data": {"kind": "gaussian"}, "record": {"value": "after"}}, "record.value"),
     ({"data": {"kind": "gaussian"}, "generator": {"kind": "mlp", "hidden": [8, 0]}}, "generator.hidden[1]: must be greater than or equal to 1 (got 0)"),
     ({"data": {"kind": "gaussian"}, "generator": {"kind": "mlp", "activaton": "relu"}}, "generator.activaton: unknown key"),
     ({"data": {"kind": "gaussian"}, "noise": {"kind": "uniform", "low": 2}}, "noise.high: must be > low (2.0) (got 1.0)"),
@@ -282,3 +285,15 @@ def test_reading_a_scenario_imports_no_drawing_code():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_keys_added_later_are_written_only_when_set():
+    """training.epochs, training.g_noise and record.value join the recorded scenario (and the
+    cache key) only when they differ from their defaults: scenarios cached before them keep
+    their key."""
+    plain = parse_scenario({"data": {"kind": "gaussian"}})
+    assert not {"epochs", "g_noise"} & set(plain.recorded()["training"])
+    assert "value" not in plain.recorded()["record"]
+    set_ = parse_scenario({"data": {"kind": "gaussian"}, "training": {"g_noise": "reuse"}, "record": {"value": "d_step"}})
+    assert set_.recorded()["training"]["g_noise"] == "reuse" and set_.recorded()["record"]["value"] == "d_step"
+    assert set_.train_key() != plain.train_key()

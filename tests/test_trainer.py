@@ -73,15 +73,20 @@ def test_fresh_data_and_mlp_players_and_optimizers_train():
     assert np.isfinite(r.objective).all()
 
 
-@pytest.mark.parametrize("update", ["alternating", "simultaneous"])
-def test_one_game_is_the_sgd_update_by_hand(update):
+@pytest.mark.parametrize("update, g_noise, value", [("alternating", "fresh", "game_end"),
+                                                    ("simultaneous", "fresh", "game_end"),
+                                                    ("alternating", "reuse", "game_end"),
+                                                    ("alternating", "fresh", "d_step")])
+def test_one_game_is_the_sgd_update_by_hand(update, g_noise, value):
     """Replay one game of the tutorial's setting with hand-written gradients (numpy).
 
-    alternating: D steps on batch z1, then G draws z2 and steps against the *updated* D.
+    alternating: D steps on batch z1, then G draws z2 and steps against the *updated* D
+    (g_noise reuse: G steps on z1, against the updated D).
     simultaneous: one batch z; both gradients at the *same* (old) point; then both step.
+    record.value d_step: V is D's step's own, at the old point on D's batch.
     """
-    sc = parse_scenario(tiny(training={"games": 1, "d_steps": 1, "g_steps": 1, "update": update},
-                             record={"hessian": False}))
+    sc = parse_scenario(tiny(training={"games": 1, "d_steps": 1, "g_steps": 1, "update": update, "g_noise": g_noise},
+                             record={"hessian": False, "value": value}))
     r = train(sc)
     rng = torch.Generator().manual_seed(sc.seed_list()[0])  # the trainer's draw order: data, G, D, then batches
     x = sc.data.sample(10, rng).double().numpy()[:, 0]
@@ -97,9 +102,13 @@ def test_one_game_is_the_sgd_update_by_hand(update):
     grad_w = np.mean(-(1 - dr) * x) + np.mean(df * f)
     grad_b = np.mean(-(1 - dr)) + np.mean(df)
     assert r.grad_norm_d[0] == pytest.approx(math.hypot(grad_w, grad_b), rel=1e-4)
+    if value == "d_step":
+        assert r.objective[0] == pytest.approx(np.mean(np.log(dr)) + np.mean(np.log(1 - df)), rel=1e-5)
+        assert (r.d_real[0], r.d_fake[0]) == pytest.approx((dr.mean(), df.mean()), rel=1e-5)
     new_dw, new_db = dw - 0.1 * grad_w, db - 0.1 * grad_b
-    if update == "alternating":  # G sees a fresh batch and the updated D
-        z = sc.noise.sample(10, rng).double().numpy()[:, 0]
+    if update == "alternating":  # G sees the updated D, and a fresh batch unless it reuses D's
+        if g_noise == "fresh":
+            z = sc.noise.sample(10, rng).double().numpy()[:, 0]
         dw, db = new_dw, new_db
     # G minimises mean log(1 - s(dw (gw z + gb) + db))
     df = sig(dw * (gw * z + gb) + db)
@@ -108,7 +117,22 @@ def test_one_game_is_the_sgd_update_by_hand(update):
     gw, gb = gw - 0.1 * g_grad_w, gb - 0.1 * g_grad_b
     dw, db = new_dw, new_db
     v = np.mean(np.log(sig(dw * x + db))) + np.mean(np.log(1 - sig(dw * (gw * z + gb) + db)))
-    assert r.objective[0] == pytest.approx(v, rel=1e-5)
+    if value == "game_end":
+        assert r.objective[0] == pytest.approx(v, rel=1e-5)
+    else:
+        assert r.objective[0] != pytest.approx(v, rel=1e-3)  # the test above can tell them apart
+
+
+def test_reusing_ds_fake_batch_gives_the_same_gradients_through_autograd():
+    """G's step on D's fake batch (g_noise: reuse): autograd goes on from the graph of D's
+    step's G(z), the chained engine recomputes G(z); on an MLP game they agree."""
+    sc = parse_scenario(tiny(generator={"kind": "mlp", "hidden": [8]}, discriminator={"kind": "mlp", "hidden": [8]},
+                             training={"games": 20, "g_noise": "reuse"}, record={"hessian": False, "value": "d_step"}))
+    chained, auto = train(sc, engine="chained"), train(sc, engine="autograd")
+    for key in ("objective", "grad_norm_g", "grad_norm_d", "g_loss"):
+        np.testing.assert_allclose(auto.arrays[key], chained.arrays[key], rtol=1e-4, atol=1e-6)
+    assert not np.allclose(train(sc.model_copy(update={"training": sc.training.model_copy(
+        update={"g_noise": "fresh"})})).grad_norm_g, chained.grad_norm_g)
 
 
 def test_alternating_and_simultaneous_differ():

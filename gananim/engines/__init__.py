@@ -3,8 +3,10 @@
 The game loop (trainer.py) asks for an engine once and then only calls its interface:
 
 - ``d_step(real, fake) -> (loss, grads)``: D's loss per seed (a callable, evaluated when the
-  record asks for it) and its gradients, one tensor (S, ...) per parameter;
-- ``g_step(z, eps) -> (loss, grads)``: the same for G, through D;
+  record asks for it) and its gradients, one tensor (S, ...) per parameter; afterwards
+  ``d_outputs`` holds D's outputs (S, B, 1) on the real and the fake batch, without a graph;
+- ``g_step(z, eps, fake=None) -> (loss, grads)``: the same for G, through D (`fake`: G(z) when
+  the caller computed it already with its graph);
 - ``grad_mode``: the context the steps of one game run under;
 - ``hessians(f, thetas, batches, rows)`` and ``hvp(f, theta, *batch)``: exact Hessians of many
   points and Hessian-vector products at one, for hessian.py.

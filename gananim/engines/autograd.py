@@ -41,17 +41,20 @@ class Autograd:
         """D's loss and gradients on a real and a fake batch (S, B, d), instance noise included."""
         B, D, loss = real.shape[1], self.D, self.loss
         if D.buffers:  # batch statistics: real and fake rows must not share one batch
-            d_loss = loss.d(D(real), D(fake))
+            on_real, on_fake = D(real), D(fake)
         else:  # one forward for both batches (row-wise the same numbers)
             out = D(torch.cat([real, fake], dim=1))
-            d_loss = loss.d(out[:, :B], out[:, B:])  # one loss per seed
+            on_real, on_fake = out[:, :B], out[:, B:]
+        d_loss = loss.d(on_real, on_fake)  # one loss per seed
+        self.d_outputs = (on_real.detach(), on_fake.detach())
         if self.reg.penalises:
             d_loss = d_loss + self.reg.penalty(D, real, fake, self.rngs)
         return (lambda: d_loss), grads(d_loss, D.params)
 
-    def g_step(self, z: Tensor, eps: Optional[Tensor]) -> Step:
-        """G's loss and gradients: G(z) + eps -> D -> loss, back to G's parameters."""
-        fake = self.G(z)
+    def g_step(self, z: Tensor, eps: Optional[Tensor], fake: Optional[Tensor] = None) -> Step:
+        """G's loss and gradients: G(z) + eps -> D -> loss, back to G's parameters. `fake`: G(z)
+        already computed with its graph (D's step took it detached), so G runs forward once."""
+        fake = self.G(z) if fake is None else fake
         g_loss = self.loss.g(self.D(fake if eps is None else fake + eps))
         return (lambda: g_loss), grads(g_loss, self.G.params)
 

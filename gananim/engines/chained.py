@@ -241,6 +241,7 @@ class Chained:
         """D's loss and gradients on a real and a fake batch (S, B, d), instance noise included."""
         B, D, loss = real.shape[1], self.D, self.loss
         out, saved = trace(self.d_layers, D.params, torch.cat([real, fake], dim=1))  # one pass for both
+        self.d_outputs = (out[:, :B], out[:, B:])
         d_real, d_fake = self.d_grad(out[:, :B], out[:, B:])
         grads, _ = backprop(self.d_layers, D.params, saved, torch.cat([d_real, d_fake], 1))
         if self.slope is None:
@@ -253,8 +254,9 @@ class Chained:
         grads = [a + b for a, b in zip(grads, input_gradient_backprop(self.d_layers, D.params, memo, gamma))]
         return (lambda: loss.d(out[:, :B], out[:, B:]) + reg.per_row(sq).mean(dim=-1)), tuple(grads)
 
-    def g_step(self, z: Tensor, eps: Optional[Tensor]) -> Step:
-        """G's loss and gradients: G(z) + eps -> D -> loss, chained back to G's parameters."""
+    def g_step(self, z: Tensor, eps: Optional[Tensor], fake: Optional[Tensor] = None) -> Step:
+        """G's loss and gradients: G(z) + eps -> D -> loss, chained back to G's parameters.
+        `fake` (G(z) already computed) is not used: the chain keeps its own forward pass."""
         g_out, g_saved = trace(self.g_layers, self.G.params, z)
         out, d_saved = trace(self.d_layers, self.D.params, g_out if eps is None else g_out + eps)
         _, d_input = backprop(self.d_layers, self.D.params, d_saved, self.g_grad(out), weights=False,
