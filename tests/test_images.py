@@ -206,3 +206,57 @@ def test_the_shipped_collapse_pair_is_diagnosed_as_it_plays(stem, collapsed, tmp
         assert run.classes_covered[-1] <= 3 and run.recall[-1] < 0.05
     else:
         assert run.classes_covered[-1] >= 9 and run.classes_covered.max() == 10 and run.recall[-1] > 0.5
+
+
+def test_progress_frames_blitted_equal_a_full_redraw(digits_run):
+    """progress.gif's frames: the loss strip's moving parts on their bare twin and the grid's
+    NearestImage keep the strip's ticks and labels in the cached background; every frame must
+    still look like the figure drawn from scratch."""
+    from gananim.renderer import style
+    from gananim.renderer.animate import blit_frames, progress_figure
+
+    with style.theme():
+        fig, update = progress_figure(digits_run, 50)
+        frames = blit_frames(fig, update, len(digits_run.snap_game))
+        for i in range(len(frames)):
+            update(i)
+            for artist in fig.findobj():
+                artist.set_animated(False)
+            fig.canvas.draw()
+            full = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+            assert np.array_equal(full, frames[i]), (i, int(np.any(full != frames[i], axis=-1).sum()))
+
+
+@pytest.mark.parametrize("shape, dpi, origin", [((71, 71), 100, "upper"), ((17, 26), 73, "upper"), ((9, 5), 50, "lower")])
+def test_nearest_image_draws_the_pixels_of_imshow_nearest(shape, dpi, origin):
+    """NearestImage repeats pixels in numpy instead of matplotlib's resampler: the same pixels,
+    except on the image's outermost screen pixels (matplotlib blends a partly covered one)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from gananim.renderer.panels.images import NearestImage
+
+    rgba = (np.random.default_rng(0).random((*shape, 4)) * 255).astype(np.uint8)
+    rgba[..., 3] = 255
+    drawn = []
+    for nearest in (False, True):
+        fig = Figure(figsize=(5.3, 4.1), dpi=dpi)
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0.13, 0.21, 0.7, 0.66))
+        if nearest:
+            image = NearestImage(ax, interpolation="nearest", origin=origin)
+            image.set_data(rgba)
+            ax.add_image(image)
+            image.set_extent(image.get_extent())
+            image.set_clip_path(ax.patch)
+            ax.set_aspect("equal")
+        else:
+            ax.imshow(rgba, interpolation="nearest", origin=origin)
+        fig.canvas.draw()
+        drawn.append(np.asarray(fig.canvas.buffer_rgba()).astype(int))
+    want, got = drawn
+    differ = (want != got).any(axis=-1)
+    ys, xs = np.nonzero((want != (255, 255, 255, 255)).any(axis=-1) & (np.arange(want.shape[1]) > 5))  # the image
+    inner = np.zeros_like(differ)
+    inner[ys.min() + 1: ys.max(), xs.min() + 1: xs.max()] = True
+    assert not (differ & inner).any() and differ.sum() <= 2 * (np.ptp(ys) + np.ptp(xs) + 2)

@@ -48,7 +48,12 @@ def references(run: Run) -> list[tuple[str, float, str]]:
 
 class LossStrip:
     """Both losses, smoothed: the whole run faint, the part played so far dark, a marker on each
-    at this frame's game; the equilibrium values dotted."""
+    at this frame's game; the equilibrium values dotted.
+
+    What moves (the dark part and the markers) lives on a bare twin of the strip, drawn over
+    it: the strip's axes, ticks and labels then never lie above a moving artist, and blitting
+    (animate.blit_frames) keeps them in the cached background instead of redrawing their text
+    on every frame."""
 
     def __init__(self, ax: Axes, run: Run):
         self.ax, self.run = ax, run
@@ -57,18 +62,23 @@ class LossStrip:
         window = max(1, len(run.game) // 50)
         self.curves = {key: smoothed(run.arrays[key], window) for key, *_ in PLAYERS}
         x = run.game / per
+        over = ax.twinx()
+        over.patch.set_visible(False)
+        for part in (*over.spines.values(), over.xaxis, over.yaxis):
+            part.set_visible(False)
         self.past, self.markers = {}, {}
         for key, who, colour, ls in PLAYERS:
             ax.plot(x, self.curves[key], color=colour, alpha=0.25, lw=1.2, ls=ls)
-            (self.past[key],) = ax.plot([], [], color=colour, lw=1.8, ls=ls, label=who)
-            (self.markers[key],) = ax.plot([], [], "o", ms=8, color=colour, mec=style.BLACK, zorder=5, clip_on=False)
+            (self.past[key],) = over.plot([], [], color=colour, lw=1.8, ls=ls, label=who)
+            (self.markers[key],) = over.plot([], [], "o", ms=8, color=colour, mec=style.BLACK, zorder=5, clip_on=False)
             self.markers[key].set_in_layout(False)
         for key, ref, label in references(run):
             ax.axhline(ref, color=dict((k, c) for k, _, c, _ in PLAYERS)[key], lw=1.0, ls=":")
         values = np.concatenate(list(self.curves.values()) + [[r for _, r, _ in references(run)]])
         lo, hi = float(values.min()), float(values.max())
         pad = 0.08 * (hi - lo or 1.0)
-        ax.set_ylim(lo - pad, hi + pad)
+        for axes in (ax, over):
+            axes.set_ylim(lo - pad, hi + pad)
         ax.set_xlim(0, x[-1])
         ax.set_xlabel(unit)
         ax.set_ylabel(f"loss (moving mean, {window} games)" if window > 1 else "loss")
