@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench gallery clean
+.PHONY: demo test bench gallery slides clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ bench: $(STAMP)
 gallery: $(STAMP)
 	$(VENV)/bin/gananim gallery scenarios --out gallery --jobs 2
 	$(VENV)/bin/gananim compare scenarios/balanced.yaml scenarios/strong_discr.yaml scenarios/strong_gen.yaml --out gallery/compare
+
+slides: $(STAMP)
+	$(VENV)/bin/gananim gallery scenarios --out slides --size slide --jobs 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -105,12 +105,15 @@ def obtain_run(sc: Scenario, folder: Path, force: bool = False, quiet: bool = Tr
 
 
 def build(path: str | Path, out: str | Path, *, force: bool = False, video: str = "gif",
-          quiet: bool = True) -> Built:
-    """Train (or reuse) and render (or reuse) one scenario file into out/<stem>/."""
+          quiet: bool = True, size: str | None = None) -> Built:
+    """Train (or reuse) and render (or reuse) one scenario file into out/<stem>/; `size`
+    (web, slide) replaces the file's render.size."""
     from .errors import TrainingError
 
     start = time.perf_counter()
     sc = load_scenario(path)
+    if size is not None:
+        sc.render.size = size
     folder = Path(out) / sc.name  # sc.name is one plain folder name (scenario.check_name)
     check_outputs(out, [sc], video)
     remove_stale_temps(folder)  # left by a build that was killed (SIGKILL) in this folder

@@ -18,6 +18,9 @@ import click
 
 from . import __version__
 
+SIZE_OPTION = click.option("--size", type=click.Choice(["web", "slide"]), default=None,
+                           help="The animations' size preset, for every scenario (default: each file's render.size, "
+                                "else web): slide = 1280 x 720 with text for a projector.")
 VIDEO_OPTION = click.option("--format", "video", type=click.Choice(["gif", "mp4", "both"]), default="gif",
                             show_default=True, help="The animation as GIF, MP4 (needs gananim[video]) or both.")
 
@@ -207,11 +210,13 @@ def validate(files: tuple[str, ...], verbose: bool, allow_big: bool) -> None:
 @click.option("--out", "out", default="gallery", show_default=True, type=click.Path(file_okay=False),
               help="Folder that receives one sub-folder per scenario (the file's stem).")
 @VIDEO_OPTION
+@SIZE_OPTION
 @click.option("--force", is_flag=True, help="Retrain and re-render even when the cached run and figures are current.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars, no warnings.")
 @ALLOW_BIG_OPTION
 @_training_errors
-def render(files: tuple[str, ...], out: str, video: str, force: bool, quiet: bool, allow_big: bool) -> None:
+def render(files: tuple[str, ...], out: str, video: str, size: str | None, force: bool, quiet: bool,
+           allow_big: bool) -> None:
     """Train and render scenario FILES into OUT/<file stem>/."""
     from .build import build
 
@@ -220,7 +225,7 @@ def render(files: tuple[str, ...], out: str, video: str, force: bool, quiet: boo
     _check_video(video)
     _check_outputs(out, scenarios, video)
     for f in files:
-        built = build(f, out, force=force, video=video, quiet=quiet)
+        built = build(f, out, force=force, video=video, quiet=quiet, size=size)
         if not quiet:
             how = "trained" if built.trained else "cached run"
             click.echo(f"{built.name}: {built.folder} ({how}, {built.seconds:.1f}s)", err=True)
@@ -232,19 +237,25 @@ def render(files: tuple[str, ...], out: str, video: str, force: bool, quiet: boo
 @click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Scenarios rendered in parallel (processes).")
 @VIDEO_OPTION
+@SIZE_OPTION
 @click.option("--force", is_flag=True, help="Retrain and re-render every scenario.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, no warnings.")
 @ALLOW_BIG_OPTION
 @_training_errors
-def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet: bool, allow_big: bool) -> None:
+def gallery(directory: str, out: str, jobs: int, video: str, size: str | None, force: bool, quiet: bool,
+            allow_big: bool) -> None:
     """Render every scenario under DIRECTORY into OUT/ with OUT/index.html and OUT/gallery.md."""
-    from .gallery import PAGES, scenario_files, write_pages
+    from .gallery import PAGES, LayoutError, read_layout, scenario_files, write_pages
     from .progress import Bar
 
     start = time.perf_counter()
     files = scenario_files(directory)
     if not files:
         _fail(f"{directory}: no scenario files (*.yaml) found")
+    try:  # the page's sections (DIRECTORY/gallery.yaml), checked before any work
+        layout = read_layout(directory, [f.stem for f in files])
+    except LayoutError as exc:
+        _fail(str(exc))
     from .workers import build_one, start_workers, stop_workers
 
     workers = min(jobs, len(files))
@@ -259,7 +270,7 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
         _check_outputs(out, scenarios, video, PAGES)
         bar = Bar("gallery", "scenarios", enabled=not quiet)
         bar(0, len(files))
-        tasks = [(str(f), out, force, video, quiet) for f in files]
+        tasks = [(str(f), out, force, video, quiet, size) for f in files]
         built = []
         if pool is None:
             for task in tasks:
@@ -286,7 +297,7 @@ def gallery(directory: str, out: str, jobs: int, video: str, force: bool, quiet:
     from .gallery import absent_card
 
     write_pages(out, [f.stem for f in listed], {sc.name: sc.description for sc in scenarios},
-                absent={f.stem: absent_card(f, message) for f, message in absent.items()})
+                absent={f.stem: absent_card(f, message) for f, message in absent.items()}, layout=layout)
     if not quiet:
         trained = sum(b.trained for b in built)
         rendered = sum(b.rendered for b in built)

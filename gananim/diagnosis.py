@@ -156,24 +156,28 @@ def near_equilibrium(h: History) -> Optional[Finding]:
                    numbers)
 
 
-from .metrics import REL_TOL as NASH_TOL  # noqa: E402  (the Hessian figure's tolerance: the two verdicts agree)
+from .metrics import local_nash_check, zero_rule  # noqa: E402  (the Hessian figure's rule: the two verdicts agree)
 
 
 def local_nash(h: History) -> Optional[Finding]:
     """The second-order local Nash conditions at the last recorded spectrum: D maximises the
     objective, so its own block must be negative semi-definite; G minimises its loss, so its
-    block must be positive semi-definite. Only with record.hessian (the blocks are recorded)."""
+    block must be positive semi-definite. "≈ 0" as everywhere (metrics.zero_tolerance). Only
+    with record.hessian (the blocks are recorded)."""
     if h.nash is None:
         return None
     d_max, g_min, game = h.nash["d_max"], h.nash["g_min"], int(h.nash["game"])
-    tol = NASH_TOL * max(h.nash["scale"], 1e-12)
-    d_ok, g_ok = d_max <= tol, g_min >= -tol
+    check = local_nash_check(d_max, g_min, h.nash["scale"])
+    d_ok, g_ok, tol = check["d_ok"], check["g_ok"], check["tolerance"]
     verdict = "hold" if d_ok and g_ok else "do not hold"
     why = [] if d_ok else [f"D's block has a positive eigenvalue ({d_max:.2g}): D can still gain"]
     why += [] if g_ok else [f"G's block has a negative eigenvalue ({g_min:.2g}): G can still gain"]
+    within = [who for who, w in (("D's", check["d_within"]), ("G's", check["g_within"])) if w]
     return Finding("local_nash",
                    f"local Nash check ({h.time_unit(game)}): the second-order conditions {verdict}; largest eigenvalue "
-                   f"of D's block {d_max:.2g} (want <= 0), smallest of G's block {g_min:.2g} (want >= 0)"
+                   f"of D's block {d_max:.2g} (want <= 0), smallest of G's block {g_min:.2g} (want >= 0), "
+                   f"counting {zero_rule()} = {tol:.2g} as 0"
+                   + (f" ({' and '.join(within)} only within it)" if within else "")
                    + (f"; {'; '.join(why)}" if why else ". A necessary condition only, at one point of the run"),
                    {"d_block_max": d_max, "g_block_min": g_min, "tolerance": tol, "game": game,
                     "holds": bool(d_ok and g_ok)})

@@ -100,14 +100,44 @@ def games_to_reference(objective: np.ndarray, reference: float, tol: float = TOL
     return int(above[-1] + 2)
 
 
-REL_TOL = 1e-6  # |λ| below this fraction of the largest |λ| counts as ≈ 0
+REL_TOL = 1e-6  # |λ| at most this fraction of the largest |λ| of the whole spectrum counts as ≈ 0
+SCALE_FLOOR = 1e-12  # an all-zero spectrum: a tolerance of REL_TOL × this, not of 0
+
+
+def zero_tolerance(eigvals: Any, rel_tol: float = REL_TOL) -> Any:
+    """THE rule for "≈ 0", used by the counts, the summary, the Hessian figure's colours, labels
+    and verdict and the diagnosis: |λ| ≤ rel_tol × the largest |λ| of the full spectrum at that
+    game. Scale-aware because the Hessians are float32: an eigenvalue is only known to about
+    1e-7 × the largest one, so a smaller magnitude is no sign at all. One spectrum (a row, or
+    its largest |λ| as a number) gives a number; a (games, P) array one tolerance per game."""
+    mags = np.abs(np.asarray(eigvals, dtype=float))
+    scale = mags if mags.ndim == 0 else mags.max(axis=-1)
+    tol = rel_tol * np.maximum(scale, SCALE_FLOOR)
+    return float(tol) if np.ndim(tol) == 0 else tol
+
+
+def sign_class(values: Any, tol: Any) -> np.ndarray:
+    """-1 (negative), 0 (≈ 0: |λ| ≤ tol) or +1 (positive) for each value; tol from zero_tolerance
+    (per game: broadcast a (games,) tol against (games, P) values with tol[:, None])."""
+    values = np.asarray(values, dtype=float)
+    return np.where(values < -np.asarray(tol), -1, np.where(values > np.asarray(tol), 1, 0))
+
+
+def zero_rule(rel_tol: float = REL_TOL) -> str:
+    """The rule in words for figures and findings: "|λ| ≤ 10⁻⁶·max|λ|"."""
+    exponent = np.log10(rel_tol)
+    if abs(exponent - round(exponent)) < 1e-9:
+        sup = str(int(round(exponent))).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        return f"|λ| ≤ 10{sup}·max|λ|"
+    return f"|λ| ≤ {rel_tol:g}·max|λ|"
 
 
 def spectrum_signs(eigvals: np.ndarray, rel_tol: float = REL_TOL) -> dict[str, Any]:
-    """Counts of negative / ~zero / positive eigenvalues and what they make the point."""
+    """Counts of negative / ~zero / positive eigenvalues (zero_tolerance) and what they make the point."""
     eigvals = np.asarray(eigvals, dtype=float)
-    tol = rel_tol * max(np.abs(eigvals).max(), 1e-12)
-    neg, pos = int((eigvals < -tol).sum()), int((eigvals > tol).sum())
+    tol = zero_tolerance(eigvals, rel_tol)
+    signs = sign_class(eigvals, tol)
+    neg, pos = int((signs < 0).sum()), int((signs > 0).sum())
     zero = len(eigvals) - neg - pos
     if neg and pos:
         kind = "indefinite (saddle point of V)"
@@ -117,8 +147,17 @@ def spectrum_signs(eigvals: np.ndarray, rel_tol: float = REL_TOL) -> dict[str, A
         kind = "positive definite (local minimum of V)" if not zero else "positive semi-definite"
     else:
         kind = "zero"
-    return {"negative": neg, "zero": zero, "positive": pos, "kind": kind,
+    return {"negative": neg, "zero": zero, "positive": pos, "kind": kind, "zero_tolerance": tol,
             "eigenvalues": [float(v) for v in eigvals]}
+
+
+def local_nash_check(d_max: float, g_min: float, scale: float) -> dict[str, Any]:
+    """The second-order local Nash conditions with the same tolerance: D's block ≤ 0 (its largest
+    eigenvalue d_max), G's block ≥ 0 (its smallest g_min); scale: the full spectrum's largest |λ|."""
+    tol = zero_tolerance(scale)
+    d_ok, g_ok = bool(sign_class(d_max, tol) <= 0), bool(sign_class(g_min, tol) >= 0)
+    return {"d_ok": d_ok, "g_ok": g_ok, "holds": d_ok and g_ok, "tolerance": tol,
+            "d_within": d_ok and d_max > 0, "g_within": g_ok and g_min < 0}  # passes only by the tolerance
 
 
 def final_signs(eigvals: np.ndarray, method: str) -> dict[str, Any]:
@@ -183,6 +222,8 @@ def headline(run: Run) -> dict[str, Any]:
     if d_last is not None:
         out["d_range_on_grid"] = float(d_last.max() - d_last.min())
     out["final_energy_distance"] = float(run.energy_distance[-1])
+    if "w1" in run:  # a line: the true W1 between G's samples and the data (what a critic's gap estimates)
+        out["final_w1"] = float(run.w1[-1])
     if "classes_covered" in run:  # images: the measures in the data classifier's terms (imagemetrics.py)
         out |= {"classes_total": int(run.meta["classes_total"]),
                 "classifier_accuracy": float(run.meta["classifier_accuracy"]),
@@ -204,9 +245,12 @@ def headline(run: Run) -> dict[str, Any]:
             out["final_spectrum"] = signs | {"method": "exact"}
         else:
             out["final_spectrum"] = {"method": "lanczos", "kind": signs["kind"], "most_negative": float(last.min()),
-                                     "most_positive": float(last.max()), "extremes": [float(v) for v in last]}
+                                     "most_positive": float(last.max()), "zero_tolerance": signs["zero_tolerance"],
+                                     "extremes": [float(v) for v in last]}
         out["final_d_block_largest"] = float(run.hessian_eigvals_d[-1].max())
         out["final_g_block_smallest"] = float(run.hessian_eigvals_g[-1].min())
+        out["final_local_nash"] = local_nash_check(out["final_d_block_largest"], out["final_g_block_smallest"],
+                                                   float(np.abs(last).max()))["holds"]
     return out
 
 

@@ -90,6 +90,8 @@ class Probe1D(_Probe):
             nlo, nhi = noise.view_range()
             lo, hi = min(lo, nlo), max(hi, nhi)
         pad = 0.04 * (hi - lo)
+        if rec.view is not None and rec.view.x is not None:  # a family's shared range, as given
+            (lo, hi), pad = rec.view.x, 0.0
         self.x_grid = torch.linspace(lo - pad, hi + pad, rec.grid).reshape(-1, 1)
         self.density_edges = np.linspace(lo - pad, hi + pad, 121)
         self.z_fixed = self.z_fixed[torch.argsort(self.z_fixed[:, 0])]
@@ -137,6 +139,9 @@ class Probe2D(_Probe):
     def __init__(self, sc: Scenario, real_set: torch.Tensor | None, seed: int):
         super().__init__(sc, real_set, seed)
         (x0, x1), (y0, y1) = sc.data.view_range()
+        view = sc.record.view
+        if view is not None:  # a family's shared ranges, as given
+            (x0, x1), (y0, y1) = view.x or (x0, x1), view.y or (y0, y1)
         gx, gy = np.linspace(x0, x1, self.heat), np.linspace(y0, y1, self.heat)
         mesh = np.stack(np.meshgrid(gx, gy, indexing="xy"), axis=-1).reshape(-1, 2)
         self.heat_points = torch.tensor(mesh, dtype=torch.float32)

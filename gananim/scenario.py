@@ -175,6 +175,24 @@ class Training(_Block):
         return _without_defaults(handler(self), {"epochs": None, "g_noise": "fresh"})
 
 
+Range = tuple[Real, Real]
+
+
+class View(_Block):
+    """Where D is drawn (the 1D x grid, the 2D heat map): by default the data's view_range.
+    Scenarios of one family set the same view so that their frames share axes."""
+    x: Optional[Range] = None
+    y: Optional[Range] = None  # 2D only
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "View":
+        for key in ("x", "y"):
+            pair = getattr(self, key)
+            if pair is not None and not pair[0] < pair[1]:
+                raise _KeyError(f"record.view.{key}", "must be [low, high] with low < high", list(pair))
+        return self
+
+
 class Record(_Block):
     every: Int = Field(10, ge=1, le=1_000_000)  # one snapshot (= one animation frame) every N games
     hessian: Annotated[bool, Strict()] = False  # eigenvalues of the Hessian of V (and of each player's block)
@@ -189,15 +207,26 @@ class Record(_Block):
     # players' new parameters (three more forwards a game); d_step: D's outputs in its last step
     # of the game, before that step (free: the numbers a training loop prints)
     value: Literal["game_end", "d_step"] = "game_end"
+    view: Optional[View] = None  # x (and y in 2D) ranges where D is drawn; default: the data's
 
     @model_serializer(mode="wrap")
     def _value_when_set(self, handler) -> dict[str, Any]:
-        return _without_defaults(handler(self), {"value": "game_end"})
+        return _without_defaults(handler(self), {"value": "game_end", "view": None})
 
 
 class Render(_Block):
     outputs: Optional[list[Literal[tuple(OUTPUTS)]]] = Field(None, min_length=1)  # type: ignore[valid-type]
-    fps: Int = Field(8, ge=1, le=50)
+    # web: compact figures for a page; slide: 1280 x 720 animations with text whose capitals
+    # are at least 16 pixels high, for a projector
+    size: Literal["web", "slide"] = "web"
+    # the animation's pace: `seconds` for one loop (holds included), or a fixed `fps`; the first
+    # frame and the last are held, and so are the frames of the games in `hold` and (events:
+    # auto) those where V, D's means or G's distance to the data change most
+    seconds: Real = Field(20.0, ge=2, le=600)
+    fps: Optional[Int] = Field(None, ge=1, le=50)
+    hold: list[Annotated[int, Strict(), Field(ge=0, le=1_000_000)]] = Field(default_factory=list, max_length=50)
+    events: Literal["auto", "none"] = "auto"
+    value_range: Optional[Range] = None  # the y range of the animation's objective strip (a family shares one)
     formats: list[Literal["png", "pdf", "svg"]] = Field(default_factory=lambda: ["png"], min_length=1)  # static figures
     dpi: Int = Field(100, ge=50, le=300)
 
@@ -207,6 +236,8 @@ class Render(_Block):
             values = getattr(self, key) or []
             if len(set(values)) != len(values):
                 raise _KeyError(f"render.{key}", "must not name a value twice", values)
+        if self.value_range is not None and not self.value_range[0] < self.value_range[1]:
+            raise _KeyError("render.value_range", "must be [low, high] with low < high", list(self.value_range))
         return self
 
 
@@ -283,6 +314,14 @@ class Scenario(_Block):
         if tr.g_noise == "reuse" and tr.g_steps != 1:
             raise _KeyError("training.g_steps", "must be 1 with g_noise: reuse (G's one step takes D's last fake "
                             "batch)", tr.g_steps)
+        if late := [g for g in self.render.hold if g > tr.games]:
+            raise _KeyError("render.hold", f"games to hold must be at most training.games ({tr.games})", late)
+        view = self.record.view
+        if view is not None and view.y is not None and self.data.domain != "plane":
+            raise _KeyError("record.view.y", f"only 2D data has a y range ({self.data.kind} is "
+                            f"{self.data.domain} data)", list(view.y))
+        if view is not None and self.data.domain == "image":
+            raise _KeyError("record.view", "images have no view range", view.model_dump(exclude_none=True))
         if self.record.hessian and self.record.hessian_every is None:
             exact = self.parameter_count() <= MAX_EXACT_PARAMS
             self.record.hessian_every = 1 if exact else self.record.every

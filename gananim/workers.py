@@ -20,9 +20,9 @@ def build_one(args: tuple) -> "object":
     from .build import build
     from .cli import _configure_warnings
 
-    path, out, force, video, quiet = args
+    path, out, force, video, quiet, size = args
     _configure_warnings(quiet)
-    return build(path, out, force=force, video=video, quiet=True)
+    return build(path, out, force=force, video=video, quiet=True, size=size)
 
 
 def _warm() -> None:

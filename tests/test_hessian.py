@@ -223,3 +223,40 @@ def test_stacked_exact_hessians_equal_torch_func(monkeypatch):
             for a, b in zip(stacked, plain):
                 assert np.allclose(a, b, rtol=1e-9, atol=1e-12), name
     assert slice(2, 4) in calls  # the stacked path ran, in chunks
+
+
+def test_one_zero_tolerance_per_game_for_rows_arrays_and_scales():
+    """metrics.zero_tolerance is the one rule for "≈ 0": a row, its largest |λ| as a number and
+    the row inside a (games, P) array give the same tolerance; sign_class uses it inclusively."""
+    from gananim.metrics import REL_TOL, local_nash_check, sign_class, spectrum_signs, zero_tolerance
+
+    rows = np.array([[-3.2, -0.1, -1.3e-7 * 3.2, 0.2], [-1.0, 0.0, 0.0, 2.0]])
+    per_game = zero_tolerance(rows)
+    assert per_game.shape == (2,)
+    for row, tol in zip(rows, per_game):
+        assert zero_tolerance(row) == tol == zero_tolerance(float(np.abs(row).max())) == REL_TOL * np.abs(row).max()
+    assert list(sign_class(rows[0], per_game[0])) == [-1, -1, 0, 1]
+    assert list(sign_class([-per_game[0], per_game[0]], per_game[0])) == [0, 0]  # |λ| ≤ tol is ≈ 0
+    assert spectrum_signs(rows[0])["zero_tolerance"] == per_game[0]
+    check = local_nash_check(-0.05, -1.3e-7 * 3.2, 3.2)
+    assert check["holds"] and check["g_within"] and not check["d_within"]
+    assert not local_nash_check(-0.05, -4e-6, 3.2)["holds"]  # just outside: 4e-6 > 3.2e-6
+    assert zero_tolerance(np.zeros(3)) > 0  # an all-zero spectrum still has a (tiny) band
+
+
+def test_the_local_nash_finding_states_the_tolerance():
+    from gananim.diagnosis import History, diagnose
+
+    n = 10
+    h = History(np.arange(n), np.full(n, 0.5), np.full(n, 0.5), np.ones(n), np.ones(n),
+                nash={"d_max": -0.0091, "g_min": -1.3e-7, "scale": 12.9, "game": 500.0})
+    (finding,) = [f for f in diagnose(h) if f.rule == "local_nash"]
+    assert finding.numbers["holds"] is True
+    assert "|λ| ≤ 10⁻⁶·max|λ| = 1.3e-05" in finding.says and "G's only within it" in finding.says
+
+
+def test_the_figure_knows_which_losses_are_zero_sum():
+    """The renderer reads no torch: its list of zero-sum losses (G's block is V's) follows losses.LOSSES."""
+    from gananim.renderer.figures import ZERO_SUM
+
+    assert set(ZERO_SUM) == {name for name, loss in losses.LOSSES.items() if loss.g_is_value}

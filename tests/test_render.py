@@ -176,3 +176,90 @@ def test_how_a_loss_is_drawn_comes_from_the_loss(loss):
     assert objective_label(run) == (spec.curve_label or spec.value_label)
     assert true_w1(run) == spec.estimates_w1 == (loss == "wasserstein")
     assert run.meta["reference"] == spec.reference and run.meta["d_output"] == spec.output
+
+
+def _spectrum_run(last_row, d_last, g_last, loss="minimax"):
+    """A Run with only what hessian_figure reads: 30 games of a 4-parameter spectrum whose last
+    row (and blocks) are given; the earlier rows are clearly signed."""
+    from gananim.run import Run
+
+    games = np.arange(1, 31)
+    eig = np.tile([-3.0, -0.1, -0.01, 0.2], (30, 1))
+    eig[-1] = last_row
+    d = np.tile([-3.0, -0.05], (30, 1))
+    d[-1] = d_last
+    g = np.tile([-0.001, 0.05], (30, 1))
+    g[-1] = g_last
+    meta = {"hessian_method": "exact", "parameters": {"D": 2, "G": 2},
+            "scenario": {"title": "spectrum", "record": {"hessian_every": 1}, "loss": loss}}
+    return Run({"hessian_game": games, "hessian_eigvals": eig, "hessian_eigvals_d": d, "hessian_eigvals_g": g}, meta)
+
+
+def test_hessian_figure_counts_colours_and_verdict_use_one_tolerance():
+    """λ3 = −1.3e−7 × the scale and G's smallest block eigenvalue likewise: inside the ≈ 0 band
+    (10⁻⁶ × max|λ|). The count, the end label's colour, the band, the verdict and the diagnosis
+    all say ≈ 0 (the old figure coloured the label as negative while counting it as ≈ 0)."""
+    from matplotlib.collections import PolyCollection
+
+    from gananim.diagnosis import diagnose
+    from gananim.metrics import final_signs, zero_tolerance
+    from gananim.renderer import style
+    from gananim.renderer.figures import hessian_figure
+
+    scale = 3.2
+    tiny_neg = -1.3e-7 * scale
+    run = _spectrum_run([-scale, -0.1, tiny_neg, 0.2], [-3.0, -0.05], [tiny_neg, 0.05])
+    tol = zero_tolerance(run.hessian_eigvals[-1])
+    assert tol == pytest.approx(3.2e-6)
+    signs = final_signs(run.hessian_eigvals[-1], "exact")
+    assert (signs["negative"], signs["zero"], signs["positive"]) == (2, 1, 1)
+    with style.theme():
+        fig = hessian_figure(run, 50)
+    top, blocks, bottom = fig.axes[:3]
+    labels = {t.get_text(): t.get_color() for t in top.texts}
+    assert labels["λ3"] == style.GREY and labels["λ1"] == style.NEGATIVE and labels["λ4"] == style.POSITIVE
+    counted = {line.get_label(): line.get_ydata()[-1] for line in bottom.get_lines()}
+    assert (counted["# negative"], counted["# ≈ 0"], counted["# positive"]) == (2, 1, 1)
+    title = " ".join(blocks.get_title().split())  # wrapped lines and no-break spaces as plain spaces
+    assert "|λ| ≤ 10⁻⁶·max|λ| = 3.2e−06" in title and "within the tolerance" in title
+    assert "G's block ≥ 0: yes, within the tolerance (smallest −4.2e−07)" in title
+    assert "local Nash equilibrium: yes" in title and "saddle" in title  # the two verdicts, joined
+    (nash,) = [f for f in diagnose(_nash_history(run)) if f.rule == "local_nash"]
+    assert nash.numbers["holds"] is True and nash.numbers["tolerance"] == pytest.approx(tol)
+    # the band: ±tol at every game, on the block panel, and the linear part of its symlog
+    (band,) = [c for c in blocks.collections if isinstance(c, PolyCollection)]
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert ys.max() == pytest.approx(tol) and ys.min() == pytest.approx(-tol)  # the widest: the last game's
+    assert blocks.yaxis.get_transform().linthresh == pytest.approx(tol)
+    # nothing written over the data: the "belongs here" notes are legend entries
+    assert not blocks.texts
+    legend = [t.get_text() for t in blocks.get_legend().get_texts()]
+    assert "G's block belongs here (≥ 0)" in legend and "D's block belongs here (≤ 0)" in legend
+
+
+def _nash_history(run):
+    from gananim.diagnosis import History
+
+    nash = {"d_max": float(run.hessian_eigvals_d[-1].max()), "g_min": float(run.hessian_eigvals_g[-1].min()),
+            "scale": float(np.abs(run.hessian_eigvals[-1]).max()), "game": float(run.hessian_game[-1])}
+    n = 10
+    return History(np.arange(n), np.full(n, 0.5), np.full(n, 0.5), np.ones(n), np.ones(n), None, None,
+                   np.arange(n), None, None, nash=nash)
+
+
+def test_hessian_figure_explains_a_saddle_that_is_no_local_nash():
+    """balanced's case: V's spectrum is indefinite (a saddle) and G's block is clearly negative:
+    the figure says both, and why they do not contradict each other."""
+    from gananim.renderer import style
+    from gananim.renderer.figures import hessian_figure
+
+    run = _spectrum_run([-13.0, -0.1, -1.2e-5, 0.11], [-13.0, -0.0066], [-6.2e-4, -1.2e-5])
+    with style.theme():
+        fig = hessian_figure(run, 50)
+    top, blocks = fig.axes[:2]
+    assert "indefinite (saddle point of V)" in top.get_title()
+    title = " ".join(blocks.get_title().split())  # wrapped lines and no-break spaces as plain spaces
+    assert "G's block ≥ 0: no (smallest −0.00062)" in title and title.count("local Nash equilibrium: no") == 1
+    assert "not every saddle is one" in title and "G's block has the wrong sign" in title
+    labels = {t.get_text(): t.get_color() for t in top.texts}
+    assert labels["λ3"] == style.GREY  # |−1.2e−5| ≤ 10⁻⁶ × 13 = 1.3e−5: counted ≈ 0, drawn ≈ 0

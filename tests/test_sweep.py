@@ -113,3 +113,70 @@ def test_a_member_renders_on_its_own(tmp_path):
     assert "train_key" not in member.meta  # never taken for a cached run of the sweep
     written = render(member, tmp_path)
     assert {"animation.gif", "summary.png", "hessian.png"} <= set(written)
+
+
+def _split_sweep(escaping: list[int]) -> Run:
+    """A 7-seed sweep whose objective and energy distance are replaced by synthetic curves: the
+    rows in `escaping` leave 0 for the reference at game 10 and stay there, the others stay
+    near 0 (stuck), each a little apart."""
+    sweep = train(parse_scenario(_without_seed(tiny(training={"games": 40})) | {"seeds": [0, 1, 2, 3, 4, 5, 6]},
+                                 name="split"))
+    ref = float(sweep.meta["reference"])
+    objective = np.array([np.where(np.arange(40) < 10, 0.0, ref) if k in escaping else np.full(40, -0.01 * k)
+                          for k in range(7)])
+    snaps = sweep.snap_game[0]
+    distance = np.array([np.where(snaps < 10, 2.5, 0.2) if k in escaping else 2.5 + 0.05 * k + 0 * snaps
+                         for k in range(7)])
+    return Run(sweep.arrays | {"objective": objective, "energy_distance": distance}, sweep.meta)
+
+
+def _bands(ax) -> list:
+    from matplotlib.collections import PolyCollection
+
+    return [c for c in ax.collections if isinstance(c, PolyCollection)]
+
+
+def test_a_split_sweep_draws_each_group_and_no_band_across_them():
+    from gananim.renderer.sweep import groups, spread_figure
+
+    run = _split_sweep(escaping=[2, 5])
+    split = groups(run)
+    assert [g.label for g in split] == ["5 seeds that never settle at −2 log 2",
+                                        "2 seeds that settle at −2 log 2 (seeds 2, 5)"]
+    assert [g.seeds for g in split] == [[0, 1, 3, 4, 6], [2, 5]] and [g.banded for g in split] == [True, False]
+    fig = spread_figure(run, dpi=50)
+    left, mid, right = fig.axes
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["−2 log 2 (equilibrium)", "5 seeds that never settle at −2 log 2: median and 10–90 %",
+                      "2 seeds that settle at −2 log 2 (seeds 2, 5)"]
+    # one band on each panel, the stuck seeds' own: it stays within their curves, far from the escaped ones
+    for ax, (lo, hi) in ((left, (-0.06, 0.0)), (mid, (2.5, 2.8))):
+        (band,) = _bands(ax)
+        y = band.get_paths()[0].vertices[:, 1]
+        assert lo - 1e-9 <= y.min() and y.max() <= hi + 1e-9, (y.min(), y.max())
+        assert band.get_facecolor()[0][:3] == pytest.approx(mpl_rgb(split[0].colour))
+    # the stuck group's median (dashed) and each escaped seed (solid), in the groups' colours
+    styled = [(line.get_color(), line.get_linestyle()) for line in left.get_lines() if len(line.get_xdata()) == 40]
+    assert styled.count((split[0].colour, "--")) == 1 and styled.count((split[1].colour, "-")) == 2
+    assert [t.get_text() for t in right.get_legend().get_texts()] == ["never settles (5)", "settles (2)"]
+
+
+def test_a_sweep_of_one_outcome_keeps_one_band_over_every_seed():
+    from gananim.renderer.sweep import groups, spread_figure
+
+    run = _split_sweep(escaping=[])
+    (only,) = groups(run)
+    assert only.label == "7 seeds that never settle at −2 log 2"
+    fig = spread_figure(run, dpi=50)
+    (band,) = _bands(fig.axes[0])
+    y = band.get_paths()[0].vertices[:, 1]
+    assert y.min() == pytest.approx(np.percentile(run.objective, 10, axis=0).min())
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["−2 log 2 (equilibrium)", "7 seeds that never settle at −2 log 2", "10–90 % of seeds",
+                      "median of seeds"]
+
+
+def mpl_rgb(colour: str) -> tuple:
+    from matplotlib.colors import to_rgb
+
+    return to_rgb(colour)

@@ -8,6 +8,7 @@ removes only files that an earlier one listed and that it does not make again.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 from dataclasses import dataclass
@@ -51,17 +52,24 @@ class Output:
     animated: bool
     one_seed: bool = True
     domains: Optional[tuple[str, ...]] = None  # the data domains it can draw (None: every one)
+    sized: bool = False  # drawn at render.size (web or slide); the others at their own size
 
     def write(self, name: str, run: Run, out: Path, settings: dict, video: str,
               progress: Optional["Progress"]) -> list[Path]:
         make = getattr(importlib.import_module(f".{self.module}", __name__), self.figure)
         drawn = _first_seed(run) if self.one_seed else run
         if self.animated:
-            from .animate import WRITERS, blit_frames
+            from .animate import WRITERS, blit_frames, frame_durations
 
-            fig, update = make(drawn, settings["dpi"])
-            frames = blit_frames(fig, update, run.snap_game.shape[-1], progress)  # one frame per snapshot
-            return [WRITERS[k](frames, out / f"{name}.{k}", settings["fps"])
+            from . import style
+
+            size = style.size_of(settings)
+            n = run.snap_game.shape[-1]
+            with style.theme(size) if self.sized else contextlib.nullcontext():  # fonts of ticks made while drawn
+                fig, update = make(drawn, size.dpi or settings["dpi"]) if self.sized else make(drawn, settings["dpi"])
+                frames = blit_frames(fig, update, n, progress)  # one frame per snapshot
+            durations = frame_durations(drawn, n, settings)
+            return [WRITERS[k](frames, out / f"{name}.{k}", durations)
                     for k in (["gif", "mp4"] if video == "both" else [video])]
         from .figures import save
 
@@ -71,13 +79,13 @@ class Output:
 
 # a sweep's one-seed outputs (animation, summary, hessian) draw its first seed
 OUTPUTS: dict[str, Output] = {
-    "animation": Output("animate", "animation_figure", animated=True),
+    "animation": Output("animate", "animation_figure", animated=True, sized=True),
     "summary": Output("figures", "summary_figure", animated=False),
     "hessian": Output("figures", "hessian_figure", animated=False),
     "seeds": Output("sweep", "seeds_figure", animated=True, one_seed=False),  # small multiples, one tile per seed
     "spread": Output("sweep", "spread_figure", animated=False, one_seed=False),  # the objective across seeds
     "progression": Output("figures", "progression_figure", animated=False, domains=("image",)),  # rows of snapshots
-    "progress": Output("animate", "progress_figure", animated=True, domains=("image",)),  # grid, losses, classes
+    "progress": Output("animate", "progress_figure", animated=True, domains=("image",), sized=True),  # grid, losses, classes
     "losses": Output("losses", "losses_figure", animated=False),  # both losses, per epoch, the statistics table
     "dhist": Output("losses", "dhist_figure", animated=False, domains=("image",)),  # D on real and fake images
 }

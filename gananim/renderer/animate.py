@@ -3,6 +3,7 @@ GIF writer that quantizes every frame to one shared palette (no dithering: plots
 colours, and a shared palette keeps colours steady across frames and the file small)."""
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
 from typing import Callable, Optional
@@ -22,30 +23,95 @@ from .panels import LAYOUTS, PANELS, ObjectiveStrip
 
 Progress = Callable[[int, int], None]
 GIF_COLOURS = 128
-HOLD_LAST_MS = 1500  # the final state stays on screen before the loop restarts
-TITLE_CHARS = 52  # longer titles wrap, so they never run into the game counter
+HOLD_FIRST_MS = 2000  # the start stays on screen long enough to say what is drawn
+HOLD_LAST_MS = 3000  # the final state stays on screen before the loop restarts
+HOLD_EVENT_MS = 1500  # a frame where something happens (render.hold, or events: auto) ...
+LEAD_IN_MS = 500  # ... and, added to the frame before it, a beat to see what it changes from
+EVENT_SHARE = 0.2  # events: auto: a change of at least this share of a series' whole range in one frame
+MAX_EVENTS = 3  # the largest changes that are held
+QUANTUM_MS = 50  # frame times are multiples of this: the MP4 (20 fps) repeats frames to match exactly
+FRAME_MS = (60, 1000)  # the range of a plain frame's time when it follows from render.seconds
+
+
+def _text_width(fig: Figure, text: str, **kw) -> float:
+    """Pixels a text would take in this figure."""
+    probe = fig.text(0, 0, text, **kw)
+    width = probe.get_window_extent(fig.canvas.get_renderer()).width
+    probe.remove()
+    return width
+
+
+def fit_title(fig: Figure, title: str, width_px: float, **kw) -> str:
+    """The title wrapped to lines no wider than width_px (measured, not counted in characters)."""
+    words = title.split()
+    for chars in range(len(title), 8, -1):
+        text = textwrap.fill(title, chars)
+        if _text_width(fig, text, **kw) <= width_px:
+            return text
+    return textwrap.fill(" ".join(words), 8)
+
+
+def counter_text(run: Run, i: int) -> str:
+    return f"game {int(run.snap_game[i])} / {len(run.game)}"
+
+
+def place_title(fig: Figure, text: Text, title: str, right_px: Callable[[], float], **kw) -> None:
+    """Lay the figure out, then wrap the title (a text left out of the layout, anchored at its
+    left edge) to end short of right_px() pixels: measured, so it never runs into the counter."""
+    text.set_in_layout(False)
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    left = text.get_window_extent(renderer).x0
+    text.set_text(fit_title(fig, title, right_px() - left, **kw))
 
 
 def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]:
-    """Build the figure once; return it and update(i) that moves it to snapshot i."""
+    """Build the figure once; return it and update(i) that moves it to snapshot i.
+
+    1D: the title and the game counter on one line (the title wraps short of the counter), the
+    panel, the objective strip, a compact legend below. 2D: the square field on the left at the
+    full height; on the right the title, the counter, the legend and the strip."""
+    size = style.size_of(run.scenario.get("render", {}))
     layout = LAYOUTS[run.domain]
-    beside = layout.legend_beside
-    fig = Figure(figsize=layout.animation_size, dpi=dpi, layout="constrained")
+    fig = Figure(figsize=size.inches(run.domain) if size.dpi else layout.animation_size, dpi=dpi,
+                 layout="constrained")
     FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(2, 1, height_ratios=[3.2, 1])
-    main = PANELS[run.domain](fig.add_subplot(grid[0]), run)
-    strip = ObjectiveStrip(fig.add_subplot(grid[1]), run)
-    fig.suptitle(textwrap.fill(run.title, TITLE_CHARS), fontsize=15, fontweight="bold", x=0.02, ha="left")
-    handles = main.handles() + strip.handles()
-    where = dict(loc="outside right upper", ncol=1) if beside else dict(loc="outside lower center", ncol=3)
-    fig.legend(**where, fontsize=11, frameon=False, handlelength=1.6, columnspacing=1.2, handles=handles)
-    # the game counter: top right, or under the title when the legend takes the right side
-    counter = (fig.text(0.02, 0.935, "", ha="left", va="top", fontsize=15, fontweight="bold") if beside
-               else fig.text(0.98, 0.985, "", ha="right", va="top", fontsize=15, fontweight="bold"))
-    n_games = len(run.game)
+    bold = dict(fontsize=size.title, fontweight="bold")
+    longest = counter_text(run, len(run.snap_game) - 1)
+    two_lines = textwrap.fill(run.title, max(len(run.title) // 2 + 8, 12))
+    if layout.legend_beside:  # 2D
+        outer = fig.add_gridspec(1, 2, width_ratios=[1.15, 1], wspace=0.03)
+        main = PANELS[run.domain](fig.add_subplot(outer[0]), run)
+        side = outer[1].subgridspec(3, 1, height_ratios=[1.2, 2.0, 1.8])
+        head = fig.add_subplot(side[0])
+        head.axis("off")
+        title = head.text(0, 1, two_lines, ha="left", va="top", transform=head.transAxes, **bold)
+        counter = head.text(0, 0, longest, ha="left", va="bottom", transform=head.transAxes, **bold)
+        key = fig.add_subplot(side[1])
+        key.axis("off")
+        strip = ObjectiveStrip(fig.add_subplot(side[2]), run)
+        key.legend(handles=main.handles() + strip.handles(), loc="center left", frameon=False, handlelength=1.6,
+                   borderaxespad=0)
+        place_title(fig, title, run.title, lambda: fig.bbox.x1 - 8, **bold)
+    else:
+        grid = fig.add_gridspec(3, 1, height_ratios=[0.3 if len(run.title) < 40 else 0.45, 3.2, 1])
+        head = fig.add_subplot(grid[0])
+        head.axis("off")
+        title = head.text(0, 1, run.title, ha="left", va="top", transform=head.transAxes, **bold)
+        counter = head.text(1, 1, longest, ha="right", va="top", transform=head.transAxes, **bold)
+        main = PANELS[run.domain](fig.add_subplot(grid[1]), run)
+        strip = ObjectiveStrip(fig.add_subplot(grid[2]), run)
+        fig.legend(handles=main.handles() + strip.handles(), loc="outside lower center", ncol=3, frameon=False,
+                   handlelength=1.6, columnspacing=1.2)
+        gap = 0.6 * size.title * dpi / 72
+        place_title(fig, title, run.title,
+                    lambda: counter.get_window_extent(fig.canvas.get_renderer()).x0 - gap, **bold)
+    value_range = run.scenario.get("render", {}).get("value_range")
+    if value_range:
+        strip.ax.set_ylim(*value_range)
 
     def update(i: int) -> list:
-        counter.set_text(f"game {int(run.snap_game[i])} / {n_games}")
+        counter.set_text(counter_text(run, i))
         return main.update(i) + strip.update(i) + [counter]
 
     return fig, update
@@ -53,23 +119,40 @@ def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]
 
 def progress_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]:
     """Images: G's images of the fixed noise vectors, the epoch (or game) counter, the classes
-    G's samples cover, and a strip of both players' losses with a marker at this frame."""
+    G's samples cover, and a strip of both players' losses with a marker at this frame. web: a
+    column (title and counters, grid, strip); slide: the grid on the left at the full height,
+    the title, counters and strip on the right."""
     from .panels.images import ImageGrid
     from .panels.losses import LossStrip, time_axis, when
 
-    fig = Figure(figsize=(7.6, 9.8), dpi=dpi, layout="constrained")
+    size = style.size_of(run.scenario.get("render", {}))
+    slide = size.dpi is not None
+    fig = Figure(figsize=size.inches("image") if slide else (7.6, 9.8), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(3, 1, height_ratios=[0.42, 3.4, 1])
-    head = fig.add_subplot(grid[0])  # the title left; the counter and the classes covered right
+    bold = dict(fontsize=size.title, fontweight="bold")
+    if slide:
+        outer = fig.add_gridspec(1, 2, width_ratios=[1.05, 1], wspace=0.03)
+        main = ImageGrid(fig.add_subplot(outer[0]), run)
+        side = outer[1].subgridspec(3, 1, height_ratios=[1.3, 2.2, 0.5])
+        head = fig.add_subplot(side[0])
+        strip = LossStrip(fig.add_subplot(side[1]), run)
+        key = fig.add_subplot(side[2])
+        key.axis("off")
+        key.legend(loc="center", ncol=2, frameon=False, handles=strip.handles(), borderaxespad=0)
+        anchor = dict(x=0.0, ha="left")
+    else:
+        grid = fig.add_gridspec(3, 1, height_ratios=[0.42, 3.4, 1])
+        head = fig.add_subplot(grid[0])  # the title left; the counter and the classes covered right
+        main = ImageGrid(fig.add_subplot(grid[1]), run)
+        strip = LossStrip(fig.add_subplot(grid[2]), run)
+        fig.legend(loc="outside lower center", ncol=2, frameon=False, handles=strip.handles())
+        anchor = dict(x=1.0, ha="right")
     head.axis("off")
-    main = ImageGrid(fig.add_subplot(grid[1]), run)
-    strip = LossStrip(fig.add_subplot(grid[2]), run)
-    head.text(0.0, 1.0, textwrap.fill(run.title, 30), ha="left", va="top", fontsize=15, fontweight="bold",
-              transform=head.transAxes)
-    fig.legend(loc="outside lower center", ncol=2, fontsize=12, frameon=False, handles=strip.handles())
-    counter = head.text(1.0, 1.0, "", ha="right", va="top", fontsize=15, fontweight="bold", transform=head.transAxes)
-    covered = head.text(1.0, 0.0, "", ha="right", va="bottom", fontsize=14, color=style.BLUE,
-                        transform=head.transAxes)
+    head.text(0.0, 1.0, textwrap.fill(run.title, 30), ha="left", va="top", transform=head.transAxes, **bold)
+    counter = head.text(anchor["x"], 0.42 if slide else 1.0, "", ha=anchor["ha"], va="center" if slide else "top",
+                        transform=head.transAxes, **bold)
+    covered = head.text(anchor["x"], 0.0, "", ha=anchor["ha"], va="bottom", fontsize=size.title - 1,
+                        color=style.BLUE, transform=head.transAxes)
     per, unit = time_axis(run)
     total = len(run.game) / per
     classes = int(run.meta["classes_total"])
@@ -202,6 +285,86 @@ def shared_palette(frames: list[np.ndarray], colours: int = GIF_COLOURS, heat: b
     return palette
 
 
+def _snapshot_series(run: Run) -> list[np.ndarray]:
+    """What an event is a change in, per snapshot (rows: seeds): V at the snapshot's game, D's
+    means on real and on fake data, G's energy distance to the data."""
+    games = np.asarray(run.snap_game)
+    objective = np.asarray(run.objective)
+    at = np.clip(games - 1, 0, objective.shape[-1] - 1)
+    series = [np.take_along_axis(objective, np.broadcast_to(at, objective.shape[:-1] + at.shape[-1:]), -1)]
+    series += [np.asarray(getattr(run, key)) for key in ("d_real_mean", "d_fake_mean", "energy_distance") if key in run]
+    n = games.shape[-1]
+    return [s.reshape(-1, n) for s in series if s.shape[-1] == n]
+
+
+def event_frames(run: Run, n: int) -> list[int]:
+    """Frames (1..n-1) where one of the snapshot series changes by at least EVENT_SHARE of its
+    whole range from the frame before: the MAX_EVENTS largest such changes at least n/10 frames
+    apart, in order."""
+    score = np.zeros(n)
+    for rows in _snapshot_series(run):
+        span = np.ptp(rows, axis=1, keepdims=True)
+        ok = (span[:, 0] > 1e-12) & np.isfinite(rows).all(axis=1)
+        if ok.any():
+            change = np.abs(np.diff(rows[ok], axis=1)) / span[ok]
+            score[1:] = np.maximum(score[1:], change.max(axis=0))
+    apart = max(3, n // 10)  # one hold per stretch of frames: a change spread over a few frames is one event
+    big: list[int] = []
+    for i in np.argsort(-score, kind="stable"):
+        if score[i] < EVENT_SHARE or len(big) == MAX_EVENTS:
+            break
+        if all(abs(int(i) - j) >= apart for j in big):
+            big.append(int(i))
+    return sorted(big)
+
+
+def held_frames(run: Run, n: int, settings: dict) -> list[int]:
+    """The frames held: those of the games in render.hold (the first snapshot at or after each)
+    and, with events: auto, event_frames."""
+    games = np.asarray(run.snap_game).reshape(-1, n)[0]
+    frames = {int(min(np.searchsorted(games, g), n - 1)) for g in settings.get("hold") or []}
+    if settings.get("events", "auto") == "auto":
+        frames |= set(event_frames(run, n))
+    return sorted(f for f in frames if 0 < f < n - 1)
+
+
+def _quantum(ms: float) -> int:
+    return max(QUANTUM_MS, int(round(ms / QUANTUM_MS)) * QUANTUM_MS)
+
+
+def frame_durations(run: Run, n: int, settings: dict) -> list[int]:
+    """Milliseconds per frame: the first frame held HOLD_FIRST_MS, the last HOLD_LAST_MS, each
+    held frame HOLD_EVENT_MS (and the one before it LEAD_IN_MS more); the others take 1/fps, or
+    share what is left of render.seconds (within FRAME_MS)."""
+    held = held_frames(run, n, settings)
+    extra = HOLD_EVENT_MS + LEAD_IN_MS
+    if settings.get("fps"):
+        base = 1000 / settings["fps"]
+    else:
+        budget = 1000 * float(settings.get("seconds", 20)) - HOLD_FIRST_MS - HOLD_LAST_MS - extra * len(held)
+        base = min(max(budget / max(n - 2, 1), FRAME_MS[0]), FRAME_MS[1])
+    return timing(n, base, held)
+
+
+def timing(n: int, base: float, held: list[int] = ()) -> list[int]:
+    """Frame times of n frames that take `base` ms each, with the first, the last and `held` held."""
+    base = _quantum(base)
+    durations = [base] * n
+    for i in held:
+        durations[i] = max(durations[i], _quantum(HOLD_EVENT_MS))
+        if i - 1 > 0:
+            durations[i - 1] += _quantum(LEAD_IN_MS)
+    durations[0] = max(durations[0], HOLD_FIRST_MS)
+    durations[-1] = max(durations[-1], HOLD_LAST_MS)
+    return durations
+
+
+def _durations(frames: list, pace) -> list[int]:
+    """A writer's `pace`: a list of frame times (ms), or frames per second (then the first
+    and last frames are held)."""
+    return list(pace) if isinstance(pace, (list, tuple)) else timing(len(frames), 1000 / pace)
+
+
 class VideoUnavailable(RuntimeError):
     """MP4 output was asked for but the optional video extra is not installed."""
 
@@ -217,13 +380,19 @@ def check_video() -> None:
         raise VideoUnavailable(VIDEO_HINT) from None
 
 
-def write_mp4(frames: list[np.ndarray], path: str | Path, fps: int) -> Path:
-    """Write frames as an H.264 MP4 (yuv420p, plays in browsers and slide software), atomically.
-    The last frame is repeated so it is held like in the GIF."""
+def write_mp4(frames: list[np.ndarray], path: str | Path, pace) -> Path:
+    """Write frames as an H.264 MP4 (yuv420p, plays in browsers and slide software), atomically,
+    with the GIF's timing: each frame repeated for its time at a frame rate that divides them
+    all (20 fps for times in multiples of QUANTUM_MS)."""
     check_video()
     import imageio_ffmpeg
 
-    hold = max(1, round(HOLD_LAST_MS / 1000 * fps))
+    durations = _durations(frames, pace)
+    unit = math.gcd(*durations)
+    if unit < 20:  # times that share no usable unit: the shortest frame is the unit
+        unit = min(durations)
+    fps = 1000 / unit
+    repeats = [max(1, round(d / unit)) for d in durations]
     h, w = frames[0].shape[:2]
     with atomic_path(path) as tmp:
         writer = imageio_ffmpeg.write_frames(
@@ -231,8 +400,9 @@ def write_mp4(frames: list[np.ndarray], path: str | Path, fps: int) -> Path:
             ffmpeg_log_level="error", output_params=["-f", "mp4", "-fflags", "+bitexact", "-flags:v", "+bitexact",
                                                      "-map_metadata", "-1", "-threads", "1"])
         writer.send(None)
-        for frame in frames + [frames[-1]] * hold:
-            writer.send(np.ascontiguousarray(frame))
+        for frame, count in zip(frames, repeats):
+            for _ in range(count):
+                writer.send(np.ascontiguousarray(frame))
         writer.close()
     return Path(path)
 
@@ -240,10 +410,11 @@ def write_mp4(frames: list[np.ndarray], path: str | Path, fps: int) -> Path:
 UNCHANGED = 255  # palette index of "same as the previous frame" (transparent; the palette has < 255 colours)
 
 
-def write_gif(frames: list[np.ndarray], path: str | Path, fps: int) -> Path:
+def write_gif(frames: list[np.ndarray], path: str | Path, pace) -> Path:
     """Write frames as a looping GIF, atomically: one shared palette, no dithering, and each
     frame after the first stores only what changed (unchanged pixels are transparent over the
-    kept previous frame, disposal 1), which LZW compresses to almost nothing."""
+    kept previous frame, disposal 1), which LZW compresses to almost nothing. `pace`: frame
+    times in ms, or frames per second."""
     palette = shared_palette(frames)
     indices = [np.asarray(Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)) for f in frames]
     images = []
@@ -252,8 +423,7 @@ def write_gif(frames: list[np.ndarray], path: str | Path, fps: int) -> Path:
         image = Image.fromarray(delta, mode="P")
         image.putpalette(palette.getpalette())
         images.append(image)
-    durations = [round(1000 / fps)] * len(images)
-    durations[-1] = max(durations[-1], HOLD_LAST_MS)
+    durations = _durations(frames, pace)
     with atomic_open(path) as fh:
         images[0].save(fh, format="GIF", save_all=True, append_images=images[1:], duration=durations,
                        loop=0, optimize=False, disposal=1, transparency=UNCHANGED)

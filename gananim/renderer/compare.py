@@ -1,12 +1,14 @@
 """Several runs side by side in one synchronised animation: one column per run (its main
-panel over its objective strip), frames aligned by game, one game counter for all."""
+panel over its objective strip), frames aligned by game, one game counter for all. The columns
+share their scales (share_scales), so a difference seen between them is one in the data."""
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -31,7 +33,36 @@ def snapshot_at(run: Run, game: int) -> int:
     return int(np.searchsorted(run.snap_game, game, side="right") - 1)
 
 
-def compare_frames(runs: list[Run], dpi: int, progress: Optional[Progress] = None) -> list[np.ndarray]:
+def _union(axes: list[Axes], which: str) -> None:
+    """Give every axes in `axes` the range spanning all of theirs along `which` ('x' or 'y')."""
+    limits = [getattr(ax, f"get_{which}lim")() for ax in axes]
+    lo, hi = min(lim[0] for lim in limits), max(lim[1] for lim in limits)
+    for ax in axes:
+        getattr(ax, f"set_{which}lim")(lo, hi)
+
+
+def share_scales(runs: list[Run], mains: list, strips: list[ObjectiveStrip]) -> None:
+    """One game axis for every strip; one y range for the strips that plot the same quantity
+    (the same value label and reference: every strip when the runs share a loss); and, when every
+    main panel is a 1D one, one x range for the main panels."""
+    games = max(len(r.game) for r in runs)
+    for strip in strips:
+        strip.ax.set_xlim(0, games)
+    quantity: dict[tuple[str, float], list[Axes]] = {}
+    for run, strip in zip(runs, strips):
+        quantity.setdefault((run.meta["value_label"], float(run.meta["reference"])), []).append(strip.ax)
+    for axes in quantity.values():
+        _union(axes, "y")
+    if all(r.domain == "line" for r in runs):
+        _union([main.ax for main in mains], "x")
+
+
+Column = tuple[Run, object, ObjectiveStrip]  # a run, its main panel, its objective strip
+
+
+def compare_figure(runs: list[Run], dpi: int) -> tuple[Figure, list[Column], Callable[[int], None]]:
+    """The figure, its columns (scales shared: share_scales) and update(game), which moves every
+    column to its latest snapshot at or before that game."""
     n = len(runs)
     fig = Figure(figsize=(4.6 * n + 0.6, 6.8), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
@@ -41,20 +72,29 @@ def compare_frames(runs: list[Run], dpi: int, progress: Optional[Progress] = Non
         main = PANELS[run.domain](fig.add_subplot(grid[0, k]), run)
         main.ax.set_title(textwrap.fill(run.title, 34), fontsize=12)
         strip = ObjectiveStrip(fig.add_subplot(grid[1, k]), run)
-        strip.ax.set_xlim(0, max(len(r.game) for r in runs))  # one game axis for every column
         columns.append((run, main, strip))
+    share_scales(runs, [main for _, main, _ in columns], [strip for _, _, strip in columns])
     handles = {h.get_label(): h for _, main, strip in columns for h in main.handles() + strip.handles()}
     fig.legend(handles=list(handles.values()), loc="outside lower center", ncol=min(5, len(handles)),
                fontsize=10, frameon=False)
     counter = fig.suptitle("", fontsize=15, fontweight="bold")
-    games = frame_games(runs)
-    frames = []
-    for j, game in enumerate(games):
+
+    def update(game: int) -> None:
         for run, main, strip in columns:
             i = snapshot_at(run, game)
             main.update(i)
             strip.update(i)
         counter.set_text(f"game {int(game)}")
+
+    return fig, columns, update
+
+
+def compare_frames(runs: list[Run], dpi: int, progress: Optional[Progress] = None) -> list[np.ndarray]:
+    fig, _, update = compare_figure(runs, dpi)
+    games = frame_games(runs)
+    frames = []
+    for j, game in enumerate(games):
+        update(game)
         fig.canvas.draw()
         if j == 0:
             fig.set_layout_engine("none")

@@ -4,6 +4,7 @@ and saves atomically."""
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from pathlib import Path
 
@@ -12,11 +13,11 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 from matplotlib.transforms import ScaledTranslation
 
 from ..fileio import atomic_open
-from ..metrics import REL_TOL, TAIL, final_signs
+from ..metrics import TAIL, final_signs, local_nash_check, sign_class, zero_rule, zero_tolerance
 from ..run import Run
 from . import style
 from .panels import PANELS
@@ -240,31 +241,73 @@ def summary_figure(run: Run, dpi: int) -> Figure:
     return fig
 
 
-def _linthresh(eig: np.ndarray) -> float:
-    mags = np.abs(eig[np.abs(eig) > 0])
-    if mags.size == 0:
-        return 1e-3
-    return float(np.clip(10 ** np.floor(np.log10(np.percentile(mags, 20))), 1e-5, 1.0))
+ZERO_SUM = ("minimax", "wasserstein")  # losses.LOSSES with g_is_value (G's loss is V's part in G): no torch here
+BAND = style.YELLOW  # the ≈ 0 band (metrics.zero_tolerance), on both Hessian panels
+SIGN_COLOUR = {-1: style.NEGATIVE, 0: style.GREY, 1: style.POSITIVE}  # by metrics.sign_class
+
+
+def _num(x: float) -> str:
+    """A number in a figure's text, with a real minus sign."""
+    return f"{x:.2g}".replace("-", "−")
+
+
+def _linthresh(values: np.ndarray, tol: np.ndarray) -> float:
+    """symlog's linear range: the last game's ≈ 0 band (the verdicts' tolerance), so that band
+    fills the linear part (values inside it sit at 0, visibly) and values counted as non-zero
+    lie on the log part; a game with a wider band draws it into the log part, as it is."""
+    final = float(np.asarray(tol).ravel()[-1])
+    if final > 0 and np.abs(values).max() > final:
+        return final
+    mags = np.abs(values[np.abs(values) > 0])  # all of it inside the band (or all 0): the old rule
+    return 1e-3 if mags.size == 0 else float(np.clip(10 ** np.floor(np.log10(np.percentile(mags, 20))), 1e-5, 1.0))
+
+
+def _symlog_ticks(ax: Axes, linthresh: float) -> None:
+    """0 and whole decades, none crowding 0 (at least 3 × linthresh out), at most about 5 a side."""
+    lo, hi = ax.get_ylim()
+    first = math.ceil(math.log10(3 * linthresh))
+    last = math.floor(math.log10(max(abs(lo), abs(hi), 3 * linthresh)))
+    stride = max(1, math.ceil((last - first + 1) / 5))
+    decades = [10.0 ** k for k in range(last, first - 1, -stride)]
+    ax.set_yticks(sorted([-d for d in decades if -d >= lo] + [0.0] + [d for d in decades if d <= hi]))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(lo, hi)
+
+
+def _fill(text: str, width: int) -> str:
+    """textwrap.fill that never breaks "≤ 0", "= 1.3e−05" or "→ local" apart."""
+    glued = re.sub(r" ([≤≥=→]) ", "\u00a0\\1\u00a0", text)
+    return textwrap.fill(glued, width)
+
+
+def _band(ax: Axes, games: np.ndarray, tol: np.ndarray) -> None:
+    """The ≈ 0 band, ±tol per game (behind the data), and the 0 line."""
+    ax.fill_between(games, -tol, tol, color=BAND, alpha=0.45, lw=0, zorder=0.5, step="mid",
+                    label=f"≈ 0 band: {zero_rule()}\n(max over V's spectrum, per game)")
+    ax.axhline(0, color=style.BLACK, lw=0.8, zorder=0.6)
 
 
 def _ranked(ax: Axes, games: np.ndarray, eig: np.ndarray) -> None:
-    """Each column (rank) as a line, split by sign with the counting rule: negative vermillion,
-    positive blue, ≈ 0 grey. Few points (Lanczos at snapshots) get markers."""
+    """Each column (rank) as a line, split by sign with the counting rule (metrics.sign_class):
+    negative vermillion, positive blue, ≈ 0 grey. Few points (Lanczos at snapshots) get markers."""
     p = eig.shape[1]
     alpha = 1.0 if p <= 12 else max(0.15, 12 / p)
-    tol = REL_TOL * np.maximum(np.abs(eig).max(axis=1), 1e-12)
+    tol = zero_tolerance(eig)
+    signs = sign_class(eig, tol[:, None])
     style_ = "o-" if len(games) < 40 else "-"
     labelled: set[str] = set()
     for k in range(p):
         col = eig[:, k]
-        for mask, colour, label in ((col < -tol, style.NEGATIVE, "λ < 0"), (col > tol, style.POSITIVE, "λ > 0"),
-                                    (np.abs(col) <= tol, style.GREY, "λ ≈ 0")):
+        for sign, label in ((-1, "λ < 0"), (1, "λ > 0"), (0, "λ ≈ 0")):
+            mask = signs[:, k] == sign
             if mask.any():
-                ax.plot(games, np.where(mask, col, np.nan), style_, color=colour, lw=1.4, ms=4, alpha=alpha,
-                        label=None if label in labelled else label)
+                ax.plot(games, np.where(mask, col, np.nan), style_, color=SIGN_COLOUR[sign], lw=1.4, ms=4,
+                        alpha=alpha, label=None if label in labelled else label)
                 labelled.add(label)
-    ax.set_yscale("symlog", linthresh=_linthresh(eig))
-    ax.axhline(0, color=style.BLACK, lw=0.8)
+    linthresh = _linthresh(eig, tol)
+    ax.set_yscale("symlog", linthresh=linthresh)
+    _band(ax, games, tol)
+    _symlog_ticks(ax, linthresh)
 
 
 def _legend_right(ax: Axes, clear: float = 0.0) -> None:
@@ -278,11 +321,39 @@ def _legend_right(ax: Axes, clear: float = 0.0) -> None:
 
 
 def _verdict(d_max: float, g_min: float, scale: float) -> str:
-    tol = REL_TOL * max(scale, 1e-12)
-    d_ok, g_ok = d_max <= tol, g_min >= -tol
-    yes = lambda ok: "yes" if ok else "no"  # noqa: E731
-    return (f"final: D's block ≤ 0: {yes(d_ok)} (largest {d_max:.2g}); G's block ≥ 0: {yes(g_ok)} "
-            f"(smallest {g_min:.2g}) → local Nash equilibrium: {yes(d_ok and g_ok)}")
+    """The block check in words, with the rule for "≈ 0" (metrics.local_nash_check, as the
+    diagnosis); scale: the full spectrum's largest |λ|. Ends "local Nash equilibrium: yes/no"."""
+    check = local_nash_check(d_max, g_min, scale)
+    yes = lambda ok, within: ("yes, within the tolerance" if within else "yes") if ok else "no"  # noqa: E731
+    return (f"final, counting {zero_rule()} = {_num(check['tolerance'])} as 0: "
+            f"D's block ≤ 0: {yes(check['d_ok'], check['d_within'])} (largest {_num(d_max)}); "
+            f"G's block ≥ 0: {yes(check['g_ok'], check['g_within'])} (smallest {_num(g_min)}) "
+            f"→ local Nash equilibrium: {'yes' if check['holds'] else 'no'}")
+
+
+def _link(kind: str, d_max: float, g_min: float, scale: float, zero_sum: bool) -> str:
+    """One sentence joining the two verdicts: V's whole spectrum (saddle or not) and each
+    player's own block (local Nash or not)."""
+    check = local_nash_check(d_max, g_min, scale)
+    if not zero_sum:
+        return ("G's block here is of G's own loss, not of V, so V's spectrum above does not decide the check: "
+                "only the blocks do.")
+    saddle = kind.startswith("indefinite")
+    failing = " and ".join(who for who, ok in (("D's", check["d_ok"]), ("G's", check["g_ok"])) if not ok)
+    failing += " blocks have" if " and " in failing else " block has"
+    if saddle and check["holds"]:
+        within = " and ".join(who for who, w in (("D's", check["d_within"]), ("G's", check["g_within"])) if w)
+        return ("Both agree: every local Nash equilibrium of this zero-sum game (D maximises V, G minimises it) "
+                "is a saddle of V, and here each player's own block has the right sign"
+                + (f" ({within} only within the tolerance)." if within else "."))
+    if saddle:
+        return ("No contradiction: every local Nash equilibrium of this zero-sum game (D maximises V, G minimises "
+                f"it) is a saddle of V, but not every saddle is one: here {failing} the wrong sign.")
+    if check["holds"]:
+        return ("V is no saddle here beyond the tolerance: the blocks pass only because one of them is ≈ 0 "
+                "(a flat, degenerate case).")
+    return ("No saddle, no equilibrium: at a local Nash equilibrium of this zero-sum game D's block ≤ 0 and "
+            f"G's ≥ 0 give V directions of both signs; here {failing} the wrong sign.")
 
 
 def hessian_figure(run: Run, dpi: int) -> Figure:
@@ -290,15 +361,17 @@ def hessian_figure(run: Run, dpi: int) -> Figure:
     games = run.hessian_game
     exact = run.meta.get("hessian_method", "exact") == "exact"
     fig = _new(style.HESSIAN_SIZE, dpi)
-    top, blocks, bottom = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1.1] if exact else [3, 2, 0.01])
+    top, blocks, bottom = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2.2, 1.1] if exact else [3, 2.2, 0.01])
     p = eig.shape[1]
     params = run.meta.get("parameters", {})
+    tol = zero_tolerance(eig)  # one per game: the rule for ≈ 0 in every panel, label and verdict
     _ranked(top, games, eig)
     if p <= 12:
+        last = sign_class(eig[-1], tol[-1])
         for k in range(p):
             top.annotate(f"λ{k + 1}" if exact else ("min" if k == 0 else "max" if k == p - 1 else ""),
                          (games[-1], eig[-1, k]), xytext=(6, 0), textcoords="offset points", va="center",
-                         fontsize=11, color=style.NEGATIVE if eig[-1, k] < 0 else style.POSITIVE)
+                         fontsize=11, color=SIGN_COLOUR[int(last[k])])
     what = (f"all {p} eigenvalues, ranked (λ1 smallest)" if exact
             else f"the {p // 2} most negative and {p // 2} most positive (Lanczos)")
     every = int(run.scenario["record"].get("hessian_every") or 1)
@@ -306,36 +379,47 @@ def hessian_figure(run: Run, dpi: int) -> Figure:
     final = final_signs(eig[-1], run.meta.get("hessian_method", "exact"))
     counts = (f"{final['negative']} negative, {final['positive']} positive"
               f"{', ' + str(final['zero']) + ' ≈ 0' if final['zero'] else ''} → " if exact else "extremes → ")
-    head = f"Hessian of the objective w.r.t. all {sum(params.values()) or p} parameters (θ_D, θ_G): {what}, {when}"
-    top.set_title(f"{textwrap.fill(head, 85)}\nfinal: {counts}{final['kind']}", fontsize=12)
+    head = f"Hessian of V w.r.t. all {sum(params.values()) or p} parameters (θ_D, θ_G): {what}, {when}"
+    top.set_title(f"{textwrap.fill(head, 105)}\nV's whole spectrum, final: {counts}{final['kind']}", fontsize=12)
     top.set_ylabel("eigenvalue (symlog)")
     _legend_right(top, clear=34 if p <= 12 else 0)  # clear of the "λ12" / "max" labels
 
-    # each player's own block: near a local Nash equilibrium D's block is <= 0 and G's >= 0
+    # each player's own block: at a local Nash equilibrium D's block is <= 0 and G's >= 0
     d_max, g_min = run.hessian_eigvals_d.max(axis=1), run.hessian_eigvals_g.min(axis=1)
     marker = "o" if len(games) < 40 else None
-    blocks.plot(games, d_max, color=style.BLACK, lw=1.8, marker=marker, ms=4,
-                label="largest eigenvalue of D's block of the objective (want ≤ 0)")
-    blocks.plot(games, g_min, color=style.GREY, lw=1.8, marker=marker, ms=4, ls="--",
-                label="smallest eigenvalue of G's block of G's loss (want ≥ 0)")
     both = np.concatenate([d_max, g_min])
-    blocks.set_yscale("symlog", linthresh=_linthresh(both))
-    top_lim = 1.5 * max(np.abs(both).max(), _linthresh(both))
+    linthresh = _linthresh(both, tol)
+    blocks.set_yscale("symlog", linthresh=linthresh)
+    top_lim = 1.5 * max(np.abs(both).max(), float(np.max(tol)))
     blocks.set_ylim(-top_lim, top_lim)  # symmetric: both halves, and so both targets, are visible
-    blocks.axhspan(0, top_lim, color=style.LIGHT_GREY, alpha=0.35, lw=0)
-    blocks.text(0.005, 0.97, "G's block should be here (≥ 0)", transform=blocks.transAxes, va="top", fontsize=10,
-                color="#555555")
-    blocks.text(0.005, 0.03, "D's block should be here (≤ 0)", transform=blocks.transAxes, va="bottom", fontsize=10,
-                color="#555555", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
-    blocks.axhline(0, color=style.BLACK, lw=0.8)
+    # where each block belongs: named in the legend, never as text over the data
+    blocks.axhspan(0, top_lim, color=style.LIGHT_GREY, alpha=0.35, lw=0, zorder=0.4,
+                   label="G's block belongs here (≥ 0)")
+    blocks.axhspan(-top_lim, 0, facecolor="white", edgecolor=style.LIGHT_GREY, lw=0, zorder=0.4,
+                   label="D's block belongs here (≤ 0)")
+    _band(blocks, games, tol)
+    zero_sum = run.scenario.get("loss") in ZERO_SUM
+    lines = ["D's block (of V):\nits largest eigenvalue",
+             f"G's block (of {'V' if zero_sum else 'G' + chr(39) + 's loss'}):\nits smallest eigenvalue"]
+    blocks.plot(games, d_max, color=style.BLACK, lw=1.8, marker=marker, ms=4, label=lines[0])
+    blocks.plot(games, g_min, color=style.GREY, lw=1.8, marker=marker, ms=4, ls="--", label=lines[1])
+    _symlog_ticks(blocks, linthresh)
     blocks.set_ylabel("eigenvalue (symlog)")
-    verdict = _verdict(float(d_max[-1]), float(g_min[-1]), float(np.abs(eig[-1]).max()))
-    blocks.set_title("Each player's own block of the Hessian\n" + textwrap.fill(verdict, 85), fontsize=12)
-    _legend_right(blocks)
+    scale = float(np.abs(eig[-1]).max())
+    verdict = _verdict(float(d_max[-1]), float(g_min[-1]), scale)
+    link = _link(final["kind"], float(d_max[-1]), float(g_min[-1]), scale, zero_sum)
+    blocks.set_title("Each player's own block of the Hessian: the local Nash test\n"
+                     + _fill(verdict, 100) + "\n" + _fill(link, 100), fontsize=12)
+    handles = {h.get_label(): h for h in blocks.get_legend_handles_labels()[0]}
+    order = lines + ["G's block belongs here (≥ 0)", "D's block belongs here (≤ 0)"]
+    legend = blocks.legend(handles=[handles[k] for k in order] + [h for k, h in handles.items() if k not in order],
+                           loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=11, frameon=False)
+    legend.legend_handles[3].set_edgecolor(style.GREY)  # the white patch needs an outline to be seen
+    legend.legend_handles[3].set_linewidth(0.8)
 
     if exact:
-        tol = REL_TOL * np.maximum(np.abs(eig).max(axis=1), 1e-12)
-        neg, pos = (eig < -tol[:, None]).sum(axis=1), (eig > tol[:, None]).sum(axis=1)
+        signs = sign_class(eig, tol[:, None])
+        neg, pos = (signs < 0).sum(axis=1), (signs > 0).sum(axis=1)
         bottom.plot(games, neg, color=style.NEGATIVE, lw=2, drawstyle="steps-post", label="# negative")
         bottom.plot(games, pos, color=style.POSITIVE, lw=2, ls="--", drawstyle="steps-post", label="# positive")
         if (p - neg - pos).any():

@@ -4,7 +4,8 @@ marker or line style, never by colour alone."""
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Iterator, Optional
 
 import matplotlib as mpl
 
@@ -34,9 +35,43 @@ POSITIVE = BLUE  # positive eigenvalues (dashed in counts)
 HEAT = ["#969696", "#FFFFFF", "#4A98C9"]
 
 ANIMATION_SIZE = (8.0, 6.6)  # inches; at dpi 100: 800 x 660 pixels
-ANIMATION_SIZE_2D = (11.0, 6.6)  # a square field with the legend beside it
+ANIMATION_SIZE_2D = (12.0, 6.6)  # a square field, and beside it the title, counter, legend and strip
 SUMMARY_SIZE = (18.0, 9.0)
 HESSIAN_SIZE = (13.0, 10.0)
+
+@dataclass(frozen=True)
+class Size:
+    """A size preset of the animations (render.size): inches per data domain, a fixed dpi (or
+    None: render.dpi), and the fonts, in points."""
+    line: tuple[float, float]
+    plane: tuple[float, float]
+    image: tuple[float, float]
+    dpi: Optional[int]
+    text: float  # tick labels, legend, axis labels
+    title: float  # the frame's title and its game counter
+
+    def inches(self, domain: str) -> tuple[float, float]:
+        return getattr(self, domain)
+
+    def rc(self) -> dict:
+        return RC | {"font.size": self.text, "axes.titlesize": self.text + 1, "axes.labelsize": self.text,
+                     "xtick.labelsize": self.text - 1, "ytick.labelsize": self.text - 1,
+                     "legend.fontsize": self.text - 1}
+
+
+# slide: 1280 x 720 pixels at 100 dpi; 16 pt is 22 px, and DejaVu Sans's capitals are 0.73 em
+# high: 16 px (tick labels at 16 pt too: text - 1 with text 17)
+SIZES = {
+    "web": Size(line=(8.0, 6.6), plane=(12.0, 6.6), image=(7.6, 9.8), dpi=None, text=13, title=15),
+    "slide": Size(line=(12.8, 7.2), plane=(12.8, 7.2), image=(12.8, 7.2), dpi=100, text=17, title=21),
+}
+CAP_HEIGHT = 0.729  # DejaVu Sans: capital height / font size
+
+
+def size_of(settings: dict) -> Size:
+    """The preset that render settings name (web when they name none)."""
+    return SIZES[settings.get("size") or "web"]
+
 
 RC = {
     "font.size": 13,
@@ -57,6 +92,7 @@ RC = {
 
 
 @contextlib.contextmanager
-def theme() -> Iterator[None]:
-    with mpl.rc_context(RC):
+def theme(size: Optional[Size] = None) -> Iterator[None]:
+    """Figures drawn inside take the style's settings (and the fonts of a size preset)."""
+    with mpl.rc_context(size.rc() if size is not None else RC):
         yield

@@ -24,7 +24,7 @@ class Layout:
 PANELS = {"line": Mapping1D, "plane": Field2D, "image": ImageGrid}
 LAYOUTS = {
     "line": Layout(style.ANIMATION_SIZE, legend_beside=False, tile=(3.6, 2.6)),
-    "plane": Layout(style.ANIMATION_SIZE_2D, legend_beside=True, tile=(3.0, 3.0)),
+    "plane": Layout(style.ANIMATION_SIZE_2D, legend_beside=True, tile=(3.0, 3.0)),  # the legend and strip beside
     "image": Layout((7.0, 8.2), legend_beside=False, tile=(3.0, 3.2)),
 }
 

@@ -4,6 +4,7 @@ space mapped through G, for 1D and 2D noise) and arrows of the push G receives."
 from __future__ import annotations
 
 import contourpy
+import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
@@ -22,25 +23,32 @@ class Field2D:
         self.ax, self.run = ax, run
         gx, gy = run.grid_x, run.grid_y
         self.critic = run.meta.get("d_output") == "critic"
-        if self.critic:  # critic values on their own symmetric scale, no 1/2 level
-            top = float(np.percentile(np.abs(run.d_on_grid), 99)) or 1.0
-            cmap, vmin, vmax, ticks, label = HEAT, -top, top, None, "critic f(x)"
+        if self.critic:
+            # a critic is defined up to a constant, and its level drifts (WGAN's to about +3):
+            # each frame is drawn relative to the critic's mean on the real data then, so the
+            # colours show what the critic separates, and 0 is the fools / caught line
+            self.offset = np.asarray(run.d_real_mean, dtype=float).reshape(-1)
+            top = float(np.percentile(np.abs(run.d_on_grid - self.offset[:, None, None]), 99)) or 1.0
+            cmap, vmin, vmax, ticks, label = HEAT, -top, top, None, "f(x) − f̄(real)"
         else:
+            self.offset = np.zeros(len(run.d_on_grid))
             cmap, vmin, vmax, ticks, label = HEAT, 0, 1, [0, 0.5, 1], "D(x)"
-        self.heat = ax.imshow(run.d_on_grid[0], extent=(gx[0], gx[-1], gy[0], gy[-1]), origin="lower",
-                              cmap=cmap, vmin=vmin, vmax=vmax, interpolation="bilinear", aspect="equal", zorder=0)
-        cbar = ax.figure.colorbar(self.heat, ax=ax, shrink=0.85, pad=0.02, ticks=ticks)
-        cbar.set_label(label)
+        self.heat = ax.imshow(run.d_on_grid[0] - self.offset[0], extent=(gx[0], gx[-1], gy[0], gy[-1]),
+                              origin="lower", cmap=cmap, vmin=vmin, vmax=vmax, interpolation="bilinear",
+                              aspect="equal", zorder=0)
+        cbar = ax.figure.colorbar(self.heat, ax=ax, shrink=0.8, pad=0.02, ticks=ticks, fraction=0.05, aspect=25)
+        cbar.ax.set_title(label, loc="left", fontsize=mpl.rcParams["axes.labelsize"], pad=8)  # above: not a y label
         self.level = LineCollection([], colors=style.DISC, linewidths=2, linestyles=(0, (5, 3)),
                                     label=None if self.critic else "D = 1/2", zorder=2)
         ax.add_collection(self.level)
         real = run.real_samples[:600]
-        ax.plot(real[:, 0], real[:, 1], "o", ms=4.5, color=style.REAL, mec="white", mew=0.4, alpha=0.8,
-                label="real samples", zorder=3)
+        # above G's samples (4): hundreds of fakes on a mode must not hide that the mode is there
+        ax.plot(real[:, 0], real[:, 1], "o", ms=4.5, color=style.REAL, mec="white", mew=0.5, alpha=0.9,
+                label="real samples", zorder=4.6)
         self.has_manifold = "manifold" in run
         if self.has_manifold:
             self.manifold = LineCollection([], colors=style.BLACK, linewidths=0.7, alpha=0.3,
-                                           label="G's manifold (noise grid → G)", zorder=2)
+                                           label="G's manifold", zorder=2)
             ax.add_collection(self.manifold)
         self.fakes = FakeMarkers(ax, run, size=7.5 if len(run.z_fixed) > 100 else 9, zorder=4)
         # fakes outside the view: drawn on its border as small crosses, and counted
@@ -48,9 +56,9 @@ class Field2D:
         pts = run.g_of_z
         ever = bool(((pts[..., 0] < x0) | (pts[..., 0] > x1) | (pts[..., 1] < y0) | (pts[..., 1] > y1)).any())
         (self.outside,) = ax.plot([], [], "x", ms=6, mew=1.5, color=style.GREY, clip_on=False, zorder=5,
-                                  label="G(z) outside the view (on its edge)" if ever else None)
+                                  label="G(z) off the view (at its edge)" if ever else None)
         self.outside.set_in_layout(False)  # unclipped artists must not stretch the layout
-        self.outside_count = ax.text(0.01, 0.01, "", transform=ax.transAxes, fontsize=11, color="#555555", zorder=6)
+        self.outside_count = ax.text(0.01, 0.01, "", transform=ax.transAxes, color="#555555", zorder=6)
         push = run.g_push
         norms = np.linalg.norm(push, axis=-1)
         typical = np.percentile(norms[norms > 0], 90) if (norms > 0).any() else 1.0
@@ -58,7 +66,7 @@ class Field2D:
         self.arrow_scale = typical / (ARROW_FRACTION * width)  # data units of push per unit of length
         self.arrows = ax.quiver(np.zeros(len(push[0])), np.zeros(len(push[0])), np.zeros(len(push[0])),
                                 np.zeros(len(push[0])), angles="xy", scale_units="xy", scale=self.arrow_scale,
-                                color=style.BLACK, width=0.004, zorder=5, label="push on G(z) (long ones capped)")
+                                color=style.BLACK, width=0.004, zorder=5, label="push on G(z)")
         ax.set_xlim(gx[0], gx[-1])
         ax.set_ylim(gy[0], gy[-1])
         ax.set_xlabel("x₁")
@@ -71,7 +79,7 @@ class Field2D:
     def update(self, i: int) -> list:
         run = self.run
         d = run.d_on_grid[i]
-        self.heat.set_data(d)
+        self.heat.set_data(d - self.offset[i])
         if not self.critic:
             self.level.set_segments(contourpy.contour_generator(run.grid_x, run.grid_y, d).lines(0.5))
         g = run.g_of_z[i]

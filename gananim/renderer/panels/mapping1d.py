@@ -27,7 +27,9 @@ class Mapping1D:
         ax.axhline(0, color=style.BLACK, lw=1, zorder=1)
         self.critic = run.meta.get("d_output") == "critic"
         if not self.critic:  # a critic has no 1/2 level: its values get their own axis
-            ax.axhline(0.5, color=style.GREY, lw=1.4, ls=(0, (2, 3)), label="D = 1/2", zorder=1)
+            ax.axhline(0.5, color=style.GREY, lw=1.4, ls=(0, (2, 3)), zorder=1)
+            ax.text(0.995, 0.5, "D = 1/2", transform=ax.get_yaxis_transform(), ha="right", va="bottom",
+                    color="#555555", zorder=1.5)  # a direct label, not a legend entry
         ax.plot(x, run.real_pdf, color=style.REAL, lw=2, label="real density", zorder=3)
         real = run.real_samples[:, 0]
         if len(real) <= 200:
@@ -35,21 +37,23 @@ class Mapping1D:
                     label="real samples", zorder=5)
         # under the moving artists (zorder 2): a static label then stays in the animation's cached
         # background instead of being redrawn on every frame
-        text = dict(transform=ax.get_yaxis_transform(), fontsize=12, color="#555555", va="bottom", zorder=1.5)
-        ax.text(0.005, 0.02, "data x", **text)
+        text = dict(transform=ax.get_yaxis_transform(), color="#555555", va="bottom", zorder=1.5)
+        text |= dict(ha="right")  # at the right end: G's samples and the noise draws start at the left
+        ax.text(0.995, 0.02, "data x", **text)
         self.mapping = run.z_fixed.shape[1] == 1  # noise drawn on the x axis only when it is 1D
         if self.mapping:
             z = run.z_fixed[:, 0]
             ax.axhline(NOISE_Y, color=style.BLACK, lw=1, zorder=1)
-            ax.text(0.005, NOISE_Y + 0.02, "noise z", **text)
-            ax.plot(z, np.full_like(z, NOISE_Y), "o", ms=6, color=style.BLACK, label="noise draws z", zorder=5)
-            self.lines = LineCollection([], colors=style.GREY, linewidths=1.1, label="z → G(z)", zorder=2)
+            ax.text(0.995, NOISE_Y + 0.02, "noise z", **text)
+            ax.plot(z, np.full_like(z, NOISE_Y), "o", ms=6, color=style.BLACK, zorder=5)
+            ax.text(0.995, NOISE_Y - 0.03, "lines: z → G(z)", **(text | {"va": "top"}))
+            self.lines = LineCollection([], colors=style.GREY, linewidths=1.1, zorder=2)
             ax.add_collection(self.lines)
         edges = run.density_edges
         self.density = ax.stairs(np.zeros(len(edges) - 1), edges, baseline=0, fill=True,
                                  color=style.FAKE, alpha=0.22, label="G density", zorder=2)
         self.outline = ax.stairs(np.zeros(len(edges) - 1), edges, baseline=None, color=style.FAKE, lw=1.2, zorder=2)
-        self.peak = ax.text(0, TOP, "", ha="center", va="top", fontsize=11, color=style.FAKE, zorder=7)
+        self.peak = ax.text(0, TOP, "", ha="center", va="top", color=style.FAKE, zorder=7, clip_on=True)
         d_ax = ax
         if self.critic:
             d_ax = ax.twinx()
@@ -65,7 +69,7 @@ class Mapping1D:
         (self.d_curve,) = d_ax.plot([], [], color=style.DISC, lw=2.5, label="critic f(x)" if self.critic else "D(x)",
                                     zorder=4)
         self.axes = [ax] + ([d_ax] if self.critic else [])
-        self.fakes = FakeMarkers(ax, run, size=10)
+        self.fakes = FakeMarkers(ax, run, size=10, zorder=4.5)  # under the real samples (5): never hides them
 
     def handles(self) -> list:
         """Legend handles of every artist with a label (both y axes)."""
@@ -81,7 +85,9 @@ class Mapping1D:
         top = int(density.argmax())
         clipped = density[top] > TOP  # ... so say how tall it really is
         self.peak.set_text(f"↑ peak {density[top]:.1f}" if clipped else "")
-        self.peak.set_x(0.5 * (run.density_edges[top] + run.density_edges[top + 1]))
+        x0, x1 = run.x_grid[0], run.x_grid[-1]  # kept inside the axes, clear of the tick labels
+        self.peak.set_x(np.clip(0.5 * (run.density_edges[top] + run.density_edges[top + 1]),
+                                x0 + 0.08 * (x1 - x0), x1 - 0.08 * (x1 - x0)))
         artists = [self.d_curve, self.density, self.outline, self.peak]
         artists += self.fakes.update(i, np.stack([g, np.zeros_like(g)], axis=1))
         if self.mapping:

@@ -21,11 +21,14 @@ def objective_label(run: Run) -> str:
     return run.meta["objective_label"]
 
 
-def draw_objective(ax: Axes, run: Run, **line) -> None:
+def draw_objective(ax: Axes, run: Run, direct: bool = False, **line) -> None:
     """Static: the objective per game, the reference line and (WGAN, 1D) the true W1."""
     ref = run.meta["reference"]
     ax.plot(run.game, run.objective, **({"color": style.BLACK, "lw": 1.2, "label": objective_label(run)} | line))
     ax.axhline(ref, color=style.REFERENCE, lw=1.8, ls="--", label=run.meta["reference_label"])
+    if direct:  # the reference named on the line, not in a legend
+        ax.text(1, 1.02, f"- - {run.meta['reference_label']}", transform=ax.transAxes, ha="right", va="bottom",
+                color=style.REFERENCE)  # above the strip: never on the curve
     lo, hi = min(run.objective.min(), ref), max(run.objective.max(), ref)
     if true_w1(run):
         ax.plot(run.snap_game, run.w1, "s", ms=4, color=style.BLUE, label="W1 from samples (scipy)", zorder=4)
@@ -42,15 +45,18 @@ class ObjectiveStrip:
 
     def __init__(self, ax: Axes, run: Run):
         self.ax, self.run = ax, run
-        draw_objective(ax, run, color=style.LIGHT_GREY, lw=1.2, label="whole run (preview)")
-        (self.past,) = ax.plot([], [], color=style.BLACK, lw=1.4, label=objective_label(run))
+        # the whole run faint (a preview), the part played dark, a marker at this frame: read
+        # from the picture, so no legend entries; the reference is named on its line
+        draw_objective(ax, run, direct=True, color=style.LIGHT_GREY, lw=1.2, label="_whole run")
+        (self.past,) = ax.plot([], [], color=style.BLACK, lw=1.4)
         (self.marker,) = ax.plot([], [], "o", ms=8, color=style.VERMILLION, mec=style.BLACK, zorder=5,
-                                 clip_on=False, label="this frame's game")
+                                 clip_on=False)
         self.marker.set_in_layout(False)  # unclipped (a marker at the last game), so kept out of the layout
         ax.yaxis.set_major_locator(MaxNLocator(4))
 
     def handles(self) -> list:
-        return self.ax.get_legend_handles_labels()[0]
+        """Only what the strip cannot name itself: the true W1's points (a Wasserstein game on a line)."""
+        return [h for h in self.ax.get_legend_handles_labels()[0] if h.get_label().startswith("W1")]
 
     def update(self, i: int) -> list:
         g = int(self.run.snap_game[i])
