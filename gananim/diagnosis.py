@@ -156,7 +156,7 @@ def near_equilibrium(h: History) -> Optional[Finding]:
                    numbers)
 
 
-from .metrics import local_nash_check, zero_rule  # noqa: E402  (the Hessian figure's rule: the two verdicts agree)
+from .metrics import blocks_where, local_nash_check, zero_rule  # noqa: E402  (the Hessian figure's rule: the two verdicts agree)
 
 
 def local_nash(h: History) -> Optional[Finding]:
@@ -172,7 +172,7 @@ def local_nash(h: History) -> Optional[Finding]:
     verdict = "hold" if d_ok and g_ok else "do not hold"
     why = [] if d_ok else [f"D's block has a positive eigenvalue ({d_max:.2g}): D can still gain"]
     why += [] if g_ok else [f"G's block has a negative eigenvalue ({g_min:.2g}): G can still gain"]
-    within = [who for who, w in (("D's", check["d_within"]), ("G's", check["g_within"])) if w]
+    within = blocks_where(check, "within")
     return Finding("local_nash",
                    f"local Nash check ({h.time_unit(game)}): the second-order conditions {verdict}; largest eigenvalue "
                    f"of D's block {d_max:.2g} (want <= 0), smallest of G's block {g_min:.2g} (want >= 0), "

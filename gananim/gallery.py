@@ -71,8 +71,8 @@ class Section:
     compare: tuple[str, ...] | None = None
 
 
-_KEYS = {"title": "text", "intro": "text", "scenarios": "a list of scenario names",
-         "pairs": "true or false", "compare": "a list of scenario names"}
+_KEYS = {"title": ("text", str), "intro": ("text", str), "scenarios": ("a list of scenario names", list),
+         "pairs": ("true or false", bool), "compare": ("a list of scenario names", list)}  # key: (words, type)
 
 
 def read_layout(directory: str | Path, names: list[str]) -> list[Section] | None:
@@ -120,9 +120,8 @@ def read_layout(directory: str | Path, names: list[str]) -> list[Section] | None
         for key, value in sec.items():
             if key not in _KEYS:
                 raise fail(f"{where}.{named(key)}", f"unknown key (expected one of: {', '.join(_KEYS)})")
-            kind = _KEYS[key]
-            if not (isinstance(value, str) if kind == "text" else isinstance(value, bool) if key == "pairs"
-                    else isinstance(value, list)):
+            kind, expected = _KEYS[key]
+            if not isinstance(value, expected):
                 raise fail(f"{where}.{key}", f"must be {kind} (got {excerpt(value)})")
         if not sec.get("title", "").strip():
             raise fail(f"{where}.title", "required key is missing" if "title" not in sec else "must not be empty")
@@ -134,10 +133,10 @@ def read_layout(directory: str | Path, names: list[str]) -> list[Section] | None
                     close = difflib.get_close_matches(name, sorted(known), 1) if isinstance(name, str) else []
                     raise fail(f"{where}.{key}[{j}]", f"must name a scenario file in {shown(directory)} "
                                                      f"(got {excerpt(name)}{f'; did you mean {close[0]!r}?' if close else ''})")
-                if key == "scenarios" and name in seen:
-                    raise fail(f"{where}.{key}[{j}]", f"must name each scenario once (got {name!r}, "
-                                                     f"already in {seen[name]})")
                 if key == "scenarios":
+                    if name in seen:
+                        raise fail(f"{where}.{key}[{j}]", f"must name each scenario once (got {name!r}, "
+                                                         f"already in {seen[name]})")
                     seen[name] = where
         sections.append(Section(sec["title"], tuple(sec.get("scenarios", [])), sec.get("intro", ""),
                                 sec.get("pairs", False), tuple(sec["compare"]) if "compare" in sec else None))
@@ -320,8 +319,8 @@ def _card(folder: Path, s: dict, description: str) -> str:
     rows = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in headline_rows(s))
     links = " ".join(f'<a href="{e(href(name, f))}">{f}</a>' for f in ("scenario.yaml", "summary.json", *ANIMATIONS)
                      if (folder / f).exists() and f != main)
-    return (f'<article id="{e(name)}"><h3>{e(title)}</h3><p class="desc">{e(description.strip())}</p>'
-            f'<div class="stage">{anim}<div class="side"><table>{rows}</table><p class="links">{links}</p></div></div>'
+    return (f'{_opening(name, title, description)}<div class="stage">{anim}'
+            f'<div class="side"><table>{rows}</table><p class="links">{links}</p></div></div>'
             f'<div class="figs">{figs}</div>{_embeds(name, title, main) if main else ""}</article>')
 
 
@@ -336,11 +335,16 @@ def absent_card(path: Path, message: str) -> dict[str, str]:
     return {"title": title, "description": description, "message": message.split(": ", 1)[-1]}
 
 
+def _opening(name: str, title: str, description: str) -> str:
+    """A card's start, rendered or absent: its anchor (the scenario's name), title and description."""
+    e = html.escape
+    return f'<article id="{e(name)}"><h3>{e(title)}</h3><p class="desc">{e(description.strip())}</p>'
+
+
 def _absent(name: str, card: dict[str, str]) -> str:
     e = html.escape
-    return (f'<article id="{e(name)}"><h3>{e(card["title"])}</h3><p class="desc">{e(card["description"].strip())}</p>'
-            f'<p class="absent"><strong>Not rendered: its data files are not here.</strong> {e(card["message"])}; '
-            f"then run the gallery again.</p></article>")
+    return (f'{_opening(name, card["title"], card["description"])}<p class="absent"><strong>Not rendered: its data '
+            f'files are not here.</strong> {e(card["message"])}; then run the gallery again.</p></article>')
 
 
 def _compare_names(section: Section, summaries: dict) -> str:
@@ -422,13 +426,13 @@ def _page_md(out: Path, title: str, sections: list[Section], summaries: dict, de
         for n in s.names:
             sm = summaries[n]
             heading = md_text(" ".join(sm["title"].split()))
+            text = sm["description"] if n in absent else descriptions.get(n, "")  # absent: absent_card's
+            md += [f"### {heading}", "", md_text(text.strip()), ""]
             if n in absent:
-                md += [f"### {heading}", "", md_text(sm["description"].strip()), "",
-                       f"**Not rendered: its data files are not here.** {md_text(sm['message'])}; then run the gallery again.",
+                md += [f"**Not rendered: its data files are not here.** {md_text(sm['message'])}; then run the gallery again.",
                        ""]
                 continue
             anim = main_animation(out / n)
-            md += [f"### {heading}", "", md_text(descriptions.get(n, "").strip()), ""]
             md += [snippets(n, sm["title"], anim)["Markdown"], ""] if anim else []
             md += ["| | |", "| --- | --- |"] + [f"| {md_text(k)} | {md_text(v)} |" for k, v in headline_rows(sm)] + [""]
             figs = [f"![{heading}: {f[:-4]}]({href(n, f)})" for f in FIGURES if (out / n / f).exists()]

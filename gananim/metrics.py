@@ -160,6 +160,12 @@ def local_nash_check(d_max: float, g_min: float, scale: float) -> dict[str, Any]
             "d_within": d_ok and d_max > 0, "g_within": g_ok and g_min < 0}  # passes only by the tolerance
 
 
+def blocks_where(check: dict[str, Any], key: str, value: bool = True) -> list[str]:
+    """The blocks ("D's", "G's") whose check[d_<key>] / check[g_<key>] (local_nash_check) is
+    `value`, in that order: the words of a verdict that names them."""
+    return [who for who, player in (("D's", "d"), ("G's", "g")) if check[f"{player}_{key}"] == value]
+
+
 def final_signs(eigvals: np.ndarray, method: str) -> dict[str, Any]:
     """spectrum_signs of a whole spectrum; of a Lanczos one only the extremes are known: they
     still decide definiteness, not the counts."""

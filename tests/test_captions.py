@@ -53,11 +53,14 @@ def _peak_classes(s: dict[str, Any]) -> int:
 
 REACHED = "reached_reference_at_game"
 ED = "final_energy_distance"
+# the two claims most captions make: the run settles at -2 log 2 from game N, and ends at energy distance x
+SETTLES = Claim(r"-2 log 2 from game (\d+) on", REACHED, "int")
+CLOSE = Claim(r"energy distance (0\.\d+) from the data", ED, "dp2")
 CLAIMS: dict[str, list[Claim]] = {
     "balanced": [
         Claim(r"energy distance 3\.0 at the start, (0\.\d+) at the end", ED, "dp2"),
         Claim(r"within (0\.03) of 1/2 over the data", "max_abs_d_minus_half_on_data_range", "up2"),
-        Claim(r"-2 log 2 from game (\d+) on", REACHED, "int"),
+        SETTLES,
     ],
     "balanced_mlp": [
         Claim(r"-2 log 2 from game (\d+) on \(balanced", REACHED, "int"),
@@ -69,7 +72,7 @@ CLAIMS: dict[str, list[Claim]] = {
         Claim(r"-2 log 2 from game (\d+) on \(balanced", REACHED, "int"),
         Claim(r"without noise: from game (\d+)\)", ("balanced", REACHED), "int"),
         Claim(r"ends at (-1\.\d+)", "final_objective", "dp3"),
-        Claim(r"energy distance (0\.\d+) from the data", ED, "dp2"),
+        CLOSE,
         Claim(r"\(balanced: (0\.\d+)\)", ("balanced", ED), "dp2"),
     ],
     "noisy_constant": [
@@ -87,8 +90,7 @@ CLAIMS: dict[str, list[Claim]] = {
         Claim(r"-2 log 2 from game (\d+) on despite", REACHED, "int"),
     ],
     "nonsaturating_strong_discr": [
-        Claim(r"-2 log 2 from game (\d+) on", REACHED, "int"),
-        Claim(r"energy distance (0\.\d+) from the data", ED, "dp2"),
+        SETTLES, CLOSE,
         Claim(r"\(saturating: (\d\.\d+)\)", ("saturating_strong_discr", ED), "dp2"),
     ],
     "saturating_strong_discr": [
@@ -120,7 +122,7 @@ CLAIMS: dict[str, list[Claim]] = {
         Claim(r"\(balanced: from game (\d+)\)", ("balanced", REACHED), "int"),
         Claim(r"\((0\.\d+) on real", "mean_d_real", "dp2"),
         Claim(r"\((0\.\d+) on real and on fake", "mean_d_fake", "dp2"),
-        Claim(r"energy distance (0\.\d+) from the data", ED, "dp2"),
+        CLOSE,
         Claim(r"\(balanced: (0\.\d+)\)", ("balanced", ED), "dp2"),
     ],
     "ring8": [
@@ -140,7 +142,7 @@ CLAIMS: dict[str, list[Claim]] = {
     "r1_ring8": [
         Claim(r"gradient norm ends at (0\.\d+)", "median_grad_norm_d_last10pct", "dp2"),
         Claim(r"\(ring8: (\d\.\d+)\);", ("ring8", "median_grad_norm_d_last10pct"), "dp2"),
-        Claim(r"-2 log 2 from game (\d+) on", REACHED, "int"),
+        SETTLES,
         Claim(r"\(ring8 (never) does\)", ("ring8", REACHED), "none"),
         Claim(r"(\d+) of 8 modes are covered", "final_modes_covered", "int"),
         Claim(r"(\d+)% of the samples", "final_high_quality_fraction", "pct"),
@@ -163,33 +165,19 @@ CLAIMS: dict[str, list[Claim]] = {
         Claim(r"turns negative \((-0\.\d+) at the end\)", "final_objective", "dp2"),
         Claim(r"(settling) on it", REACHED, "none"),
     ],
-    "sine_latent1": [
-        Claim(r"-2 log 2 from game (\d+) on", REACHED, "int"),
-        Claim(r"energy distance (0\.\d+) from the data", ED, "dp2"),
-    ],
+    "sine_latent1": [SETTLES, CLOSE],
     "sine_latent20": [
-        Claim(r"-2 log 2 from game (\d+) on", REACHED, "int"),
-        Claim(r"energy distance (0\.\d+) from the data", ED, "dp2"),
+        SETTLES, CLOSE,
         Claim(r"\(1 input: (0\.\d+)\)", ("sine_latent1", ED), "dp2"),
     ],
     "sine_latent100": [
-        Claim(r"-2 log 2 from game (\d+) on", REACHED, "int"),
-        Claim(r"energy distance (0\.\d+) from the data", ED, "dp2"),
+        SETTLES, CLOSE,
         Claim(r"\(1 input: (0\.\d+);", ("sine_latent1", ED), "dp2"),
         Claim(r"20 inputs: (0\.\d+)\)", ("sine_latent20", ED), "dp2"),
     ],
-    "sine_narrow": [
-        Claim(r"-2 log 2 from game (\d+) on", REACHED, "int"),
-        Claim(r"energy distance (0\.\d+) from the data", ED, "dp2"),
-    ],
-    "sine_medium": [
-        Claim(r"-2 log 2 from game (\d+) on", REACHED, "int"),
-        Claim(r"energy distance (0\.\d+) from the data", ED, "dp2"),
-    ],
-    "sine_wide": [
-        Claim(r"-2 log 2 from game (\d+) on", REACHED, "int"),
-        Claim(r"energy distance (0\.\d+) from the data", ED, "dp2"),
-    ],
+    "sine_narrow": [SETTLES, CLOSE],
+    "sine_medium": [SETTLES, CLOSE],
+    "sine_wide": [SETTLES, CLOSE],
     "digits_dcgan": [
         Claim(r"all (\d+) of \d+ classes", "final_classes_covered", "int"),
         Claim(r"all \d+ of (\d+) classes", "classes_total", "int"),

@@ -17,7 +17,7 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 from matplotlib.transforms import ScaledTranslation
 
 from ..fileio import atomic_open
-from ..metrics import TAIL, final_signs, local_nash_check, sign_class, zero_rule, zero_tolerance
+from ..metrics import TAIL, blocks_where, final_signs, local_nash_check, sign_class, zero_rule, zero_tolerance
 from ..run import Run
 from . import style
 from .panels import PANELS
@@ -287,13 +287,12 @@ def _band(ax: Axes, games: np.ndarray, tol: np.ndarray) -> None:
     ax.axhline(0, color=style.BLACK, lw=0.8, zorder=0.6)
 
 
-def _ranked(ax: Axes, games: np.ndarray, eig: np.ndarray) -> None:
-    """Each column (rank) as a line, split by sign with the counting rule (metrics.sign_class):
-    negative vermillion, positive blue, ≈ 0 grey. Few points (Lanczos at snapshots) get markers."""
+def _ranked(ax: Axes, games: np.ndarray, eig: np.ndarray, tol: np.ndarray, signs: np.ndarray) -> None:
+    """Each column (rank) as a line, split by sign with the counting rule (`signs`: metrics.sign_class
+    with the per-game `tol`): negative vermillion, positive blue, ≈ 0 grey. Few points (Lanczos at
+    snapshots) get markers."""
     p = eig.shape[1]
     alpha = 1.0 if p <= 12 else max(0.15, 12 / p)
-    tol = zero_tolerance(eig)
-    signs = sign_class(eig, tol[:, None])
     style_ = "o-" if len(games) < 40 else "-"
     labelled: set[str] = set()
     for k in range(p):
@@ -339,10 +338,10 @@ def _link(kind: str, d_max: float, g_min: float, scale: float, zero_sum: bool) -
         return ("G's block here is of G's own loss, not of V, so V's spectrum above does not decide the check: "
                 "only the blocks do.")
     saddle = kind.startswith("indefinite")
-    failing = " and ".join(who for who, ok in (("D's", check["d_ok"]), ("G's", check["g_ok"])) if not ok)
+    failing = " and ".join(blocks_where(check, "ok", False))
     failing += " blocks have" if " and " in failing else " block has"
     if saddle and check["holds"]:
-        within = " and ".join(who for who, w in (("D's", check["d_within"]), ("G's", check["g_within"])) if w)
+        within = " and ".join(blocks_where(check, "within"))
         return ("Both agree: every local Nash equilibrium of this zero-sum game (D maximises V, G minimises it) "
                 "is a saddle of V, and here each player's own block has the right sign"
                 + (f" ({within} only within the tolerance)." if within else "."))
@@ -365,9 +364,10 @@ def hessian_figure(run: Run, dpi: int) -> Figure:
     p = eig.shape[1]
     params = run.meta.get("parameters", {})
     tol = zero_tolerance(eig)  # one per game: the rule for ≈ 0 in every panel, label and verdict
-    _ranked(top, games, eig)
+    signs = sign_class(eig, tol[:, None])  # (H, P): -1, 0 or +1 by that rule
+    _ranked(top, games, eig, tol, signs)
     if p <= 12:
-        last = sign_class(eig[-1], tol[-1])
+        last = signs[-1]
         for k in range(p):
             top.annotate(f"λ{k + 1}" if exact else ("min" if k == 0 else "max" if k == p - 1 else ""),
                          (games[-1], eig[-1, k]), xytext=(6, 0), textcoords="offset points", va="center",
@@ -393,14 +393,13 @@ def hessian_figure(run: Run, dpi: int) -> Figure:
     top_lim = 1.5 * max(np.abs(both).max(), float(np.max(tol)))
     blocks.set_ylim(-top_lim, top_lim)  # symmetric: both halves, and so both targets, are visible
     # where each block belongs: named in the legend, never as text over the data
-    blocks.axhspan(0, top_lim, color=style.LIGHT_GREY, alpha=0.35, lw=0, zorder=0.4,
-                   label="G's block belongs here (≥ 0)")
-    blocks.axhspan(-top_lim, 0, facecolor="white", edgecolor=style.LIGHT_GREY, lw=0, zorder=0.4,
-                   label="D's block belongs here (≤ 0)")
+    zones = ["G's block belongs here (≥ 0)", "D's block belongs here (≤ 0)"]
+    blocks.axhspan(0, top_lim, color=style.LIGHT_GREY, alpha=0.35, lw=0, zorder=0.4, label=zones[0])
+    blocks.axhspan(-top_lim, 0, facecolor="white", edgecolor=style.LIGHT_GREY, lw=0, zorder=0.4, label=zones[1])
     _band(blocks, games, tol)
     zero_sum = run.scenario.get("loss") in ZERO_SUM
-    lines = ["D's block (of V):\nits largest eigenvalue",
-             f"G's block (of {'V' if zero_sum else 'G' + chr(39) + 's loss'}):\nits smallest eigenvalue"]
+    g_of = "V" if zero_sum else "G's loss"
+    lines = ["D's block (of V):\nits largest eigenvalue", f"G's block (of {g_of}):\nits smallest eigenvalue"]
     blocks.plot(games, d_max, color=style.BLACK, lw=1.8, marker=marker, ms=4, label=lines[0])
     blocks.plot(games, g_min, color=style.GREY, lw=1.8, marker=marker, ms=4, ls="--", label=lines[1])
     _symlog_ticks(blocks, linthresh)
@@ -411,14 +410,14 @@ def hessian_figure(run: Run, dpi: int) -> Figure:
     blocks.set_title("Each player's own block of the Hessian: the local Nash test\n"
                      + _fill(verdict, 100) + "\n" + _fill(link, 100), fontsize=12)
     handles = {h.get_label(): h for h in blocks.get_legend_handles_labels()[0]}
-    order = lines + ["G's block belongs here (≥ 0)", "D's block belongs here (≤ 0)"]
+    order = lines + zones
     legend = blocks.legend(handles=[handles[k] for k in order] + [h for k, h in handles.items() if k not in order],
                            loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=11, frameon=False)
-    legend.legend_handles[3].set_edgecolor(style.GREY)  # the white patch needs an outline to be seen
-    legend.legend_handles[3].set_linewidth(0.8)
+    white = legend.legend_handles[order.index(zones[1])]  # D's zone: a white patch needs an outline to be seen
+    white.set_edgecolor(style.GREY)
+    white.set_linewidth(0.8)
 
     if exact:
-        signs = sign_class(eig, tol[:, None])
         neg, pos = (signs < 0).sum(axis=1), (signs > 0).sum(axis=1)
         bottom.plot(games, neg, color=style.NEGATIVE, lw=2, drawstyle="steps-post", label="# negative")
         bottom.plot(games, pos, color=style.POSITIVE, lw=2, ls="--", drawstyle="steps-post", label="# positive")

@@ -168,10 +168,10 @@ def _objective_lines(ax: Axes, run: Run, preview: bool) -> list:
     return [Line2D([], [], color=style.REFERENCE, lw=1.6, ls="--", label=run.meta["reference_label"])]
 
 
-def _band(ax: Axes, x: np.ndarray, values: np.ndarray, split: list[Group]) -> list:
+def _band(ax: Axes, x: np.ndarray, values: np.ndarray, split: list[Group]) -> list[tuple]:
     """The seeds' curves by group: one group (every seed the same outcome) as each seed, the
     median across seeds and the 10-90 % band; several groups each on its own, as its median and
-    10-90 % band (BAND_MIN seeds or more) or seed by seed. Returns the legend handles."""
+    10-90 % band (BAND_MIN seeds or more) or seed by seed. Returns the legend's (handle, label)s."""
     if len(split) == 1:
         (grp,) = split
         lo, mid, hi = np.percentile(values, [10, 50, 90], axis=0)
@@ -179,14 +179,15 @@ def _band(ax: Axes, x: np.ndarray, values: np.ndarray, split: list[Group]) -> li
         for row in values:
             ax.plot(x, row, color=grp.colour, lw=0.9, alpha=0.7, ls=grp.ls)
         (median,) = ax.plot(x, mid, color=style.BLACK, lw=2.4, label="median of seeds")
-        return [Line2D([], [], color=grp.colour, lw=1.5, ls=grp.ls, label=grp.label), band, median]
+        return [(Line2D([], [], color=grp.colour, lw=1.5, ls=grp.ls), grp.label),
+                (band, band.get_label()), (median, median.get_label())]
     handles = []
     for grp in split:
         rows = values[grp.rows]
         if grp.banded:
             lo, mid, hi = np.percentile(rows, [10, 50, 90], axis=0)
-            band = ax.fill_between(x, lo, hi, color=grp.colour, alpha=0.22, lw=0)
-            (median,) = ax.plot(x, mid, color=grp.colour, lw=2.4, ls=grp.ls)
+            ax.fill_between(x, lo, hi, color=grp.colour, alpha=0.22, lw=0)
+            ax.plot(x, mid, color=grp.colour, lw=2.4, ls=grp.ls)
             handles.append(((Patch(color=grp.colour, alpha=0.22, lw=0), Line2D([], [], color=grp.colour, lw=2.4,
                                                                              ls=grp.ls)),
                             f"{grp.label}: median and 10–90 %"))
@@ -226,11 +227,8 @@ def spread_figure(run: Run, dpi: int) -> Figure:
     right.set_ylabel(f"final {run.meta['value_label']}")
     right.set_title(f"Where each seed ended\n(mean of the last {min(TAIL, run.objective.shape[1])} games)")
     right.legend(loc="best", fontsize=11)
-    if len(split) == 1:
-        handles, labels = handles + drawn, None
-    else:
-        labels = [h.get_label() for h in handles] + [label for _, label in drawn]
-        handles = handles + [h for h, _ in drawn]
+    labels = [h.get_label() for h in handles] + [label for _, label in drawn]
+    handles = handles + [h for h, _ in drawn]
     fig.legend(handles=handles, labels=labels, loc="outside lower center", ncol=min(len(handles), 5), fontsize=11,
                frameon=False, handler_map={tuple: HandlerTuple(ndivide=1)})
     fig.suptitle(run.title, fontsize=16, fontweight="bold")
