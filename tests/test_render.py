@@ -1,3 +1,4 @@
+import io
 import json
 import subprocess
 import sys
@@ -263,3 +264,31 @@ def test_hessian_figure_explains_a_saddle_that_is_no_local_nash():
     assert "not every saddle is one" in title and "G's block has the wrong sign" in title
     labels = {t.get_text(): t.get_color() for t in top.texts}
     assert labels["λ3"] == style.GREY  # |−1.2e−5| ≤ 10⁻⁶ × 13 = 1.3e−5: counted ≈ 0, drawn ≈ 0
+
+
+def test_svg_is_the_same_when_the_layout_moves_by_a_float_rounding(tmp_path):
+    """Matplotlib hashes clip boxes' and tick markers' full-precision coordinates into SVG ids; a layout that
+    moves by 1e-13 px (text metrics of fonts shared with what the process drew before) would give
+    another file for the same picture. save() names clip paths by order instead."""
+    import re
+
+    from matplotlib.figure import Figure
+
+    from gananim.renderer.figures import save, stable_ids
+
+    def figure(shift: float) -> Figure:
+        fig = Figure(figsize=(4, 3))
+        ax = fig.add_axes([0.1, 0.1 + shift, 0.8, 0.8])
+        ax.plot([0, 1], [0, 1])
+        return fig
+
+    save(figure(0.0), tmp_path / "a.svg", 50)
+    save(figure(1e-15), tmp_path / "b.svg", 50)
+    a, b = (tmp_path / "a.svg").read_text(), (tmp_path / "b.svg").read_text()
+    assert a == b and 'clip-path="url(#clip0)"' in a and 'xlink:href="#mark0"' in a
+    assert not re.search(r"\b[pm][0-9a-f]{10}\b", a)
+    raw = io.StringIO()
+    figure(1e-15).savefig(raw, format="svg")
+    assert re.search(r"\bp[0-9a-f]{10}\b", raw.getvalue())  # what matplotlib writes by itself
+    assert stable_ids('<clipPath id="pb050e0a201"/> <path id="m2ec7967e20"/> url(#pf84593cb5f) url(#pb050e0a201)') \
+        == '<clipPath id="clip0"/> <path id="mark0"/> url(#clip1) url(#clip0)'

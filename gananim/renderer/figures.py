@@ -3,6 +3,7 @@ data, coverage) and the Hessian spectrum over games. Each builds its own Figure 
 and saves atomically."""
 from __future__ import annotations
 
+import io
 import math
 import re
 import textwrap
@@ -39,9 +40,36 @@ def save(fig: Figure, path: Path, dpi: int) -> Path:
         # lay it out) for each format; the same pixels, one layout
         engine.execute(fig)
         fig.set_layout_engine("none")
+    if fmt == "svg":  # ids in drawing order: the same file for the same figure (see stable_ids)
+        buffer = io.StringIO()
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=METADATA[fmt])
+        with atomic_open(path, "w") as fh:
+            fh.write(stable_ids(buffer.getvalue()))
+        return path
     with atomic_open(path) as fh:
         fig.savefig(fh, format=fmt, dpi=dpi, metadata=METADATA[fmt])
     return path
+
+
+HASHED_ID = re.compile(r"\b([pm])[0-9a-f]{10}\b")  # matplotlib's SVG ids of clip paths (p) and markers (m)
+
+
+def stable_ids(svg: str) -> str:
+    """Name the clip paths clip0, clip1, ... and the markers mark0, ... in the order they first
+    appear. Matplotlib hashes each clip box's and tick marker's coordinates at full float
+    precision into its id, and a layout can move by 1e-13 px with what the process drew before
+    (text metrics of shared font objects): the same picture, to every printed digit, under
+    other ids."""
+    names: dict[str, str] = {}
+    counts = {"p": 0, "m": 0}
+
+    def name(m: re.Match) -> str:
+        if m.group(0) not in names:
+            names[m.group(0)] = f"{'clip' if m.group(1) == 'p' else 'mark'}{counts[m.group(1)]}"
+            counts[m.group(1)] += 1
+        return names[m.group(0)]
+
+    return HASHED_ID.sub(name, svg)
 
 
 def _new(size: tuple[float, float], dpi: int) -> Figure:
