@@ -66,7 +66,7 @@ def baseline_gif(run, path: Path, fps: int, dpi: int) -> None:
     from gananim.renderer import style
 
     with style.theme():
-        fig, (ax, strip) = plt.subplots(2, 1, figsize=style.ANIMATION_SIZE, dpi=dpi,
+        fig, (ax, strip) = plt.subplots(2, 1, figsize=style.SIZES["web"].line, dpi=dpi,
                                         gridspec_kw={"height_ratios": [3.2, 1]}, layout="constrained")
         x, z = run.x_grid, run.z_fixed[:, 0]
         real = run.real_samples[:, 0]

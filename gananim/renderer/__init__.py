@@ -59,14 +59,14 @@ class Output:
         make = getattr(importlib.import_module(f".{self.module}", __name__), self.figure)
         drawn = _first_seed(run) if self.one_seed else run
         if self.animated:
+            from . import style
             from .animate import WRITERS, blit_frames, frame_durations
 
-            from . import style
-
             size = style.size_of(settings)
+            dpi = (size.dpi or settings["dpi"]) if self.sized else settings["dpi"]
             n = run.snap_game.shape[-1]
             with style.theme(size) if self.sized else contextlib.nullcontext():  # fonts of ticks made while drawn
-                fig, update = make(drawn, size.dpi or settings["dpi"]) if self.sized else make(drawn, settings["dpi"])
+                fig, update = make(drawn, dpi)
                 frames = blit_frames(fig, update, n, progress)  # one frame per snapshot
             durations = frame_durations(drawn, n, settings)
             return [WRITERS[k](frames, out / f"{name}.{k}", durations)

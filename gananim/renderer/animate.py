@@ -42,13 +42,13 @@ def _text_width(fig: Figure, text: str, **kw) -> float:
 
 
 def fit_title(fig: Figure, title: str, width_px: float, **kw) -> str:
-    """The title wrapped to lines no wider than width_px (measured, not counted in characters)."""
-    words = title.split()
+    """The title wrapped to lines no wider than width_px (measured, not counted in characters);
+    at worst, lines of 8 characters."""
     for chars in range(len(title), 8, -1):
         text = textwrap.fill(title, chars)
         if _text_width(fig, text, **kw) <= width_px:
             return text
-    return textwrap.fill(" ".join(words), 8)
+    return textwrap.fill(title, 8)
 
 
 def counter_text(run: Run, i: int) -> str:
@@ -73,8 +73,7 @@ def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]
     full height; on the right the title, the counter, the legend and the strip."""
     size = style.size_of(run.scenario.get("render", {}))
     layout = LAYOUTS[run.domain]
-    fig = Figure(figsize=size.inches(run.domain) if size.dpi else layout.animation_size, dpi=dpi,
-                 layout="constrained")
+    fig = Figure(figsize=size.inches(run.domain), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     bold = dict(fontsize=size.title, fontweight="bold")
     longest = counter_text(run, len(run.snap_game) - 1)
@@ -94,7 +93,7 @@ def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]
                    borderaxespad=0)
         place_title(fig, title, run.title, lambda: fig.bbox.x1 - 8, **bold)
     else:
-        grid = fig.add_gridspec(3, 1, height_ratios=[0.3 if len(run.title) < 40 else 0.45, 3.2, 1])
+        grid = fig.add_gridspec(3, 1, height_ratios=[0.3, 3.2, 1])
         head = fig.add_subplot(grid[0])
         head.axis("off")
         title = head.text(0, 1, run.title, ha="left", va="top", transform=head.transAxes, **bold)
@@ -106,6 +105,10 @@ def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]
         gap = 0.6 * size.title * dpi / 72
         place_title(fig, title, run.title,
                     lambda: counter.get_window_extent(fig.canvas.get_renderer()).x0 - gap, **bold)
+        # the title's row as tall as its lines (measured): a wrapped title never reaches the panel
+        head_px = title.get_window_extent(fig.canvas.get_renderer()).height + 0.3 * size.title * dpi / 72
+        share = head_px / (main.ax.bbox.height + strip.ax.bbox.height + head.bbox.height)
+        grid.set_height_ratios([4.2 * share / (1 - share), 3.2, 1])
     value_range = run.scenario.get("render", {}).get("value_range")
     if value_range:
         strip.ax.set_ylim(*value_range)
@@ -126,11 +129,12 @@ def progress_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]:
     from .panels.losses import LossStrip, time_axis, when
 
     size = style.size_of(run.scenario.get("render", {}))
-    slide = size.dpi is not None
-    fig = Figure(figsize=size.inches("image") if slide else (7.6, 9.8), dpi=dpi, layout="constrained")
+    width, height = size.inches("image")
+    beside = width > height  # landscape (slide): the grid on the left, the rest beside it
+    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     bold = dict(fontsize=size.title, fontweight="bold")
-    if slide:
+    if beside:
         outer = fig.add_gridspec(1, 2, width_ratios=[1.05, 1], wspace=0.03)
         main = ImageGrid(fig.add_subplot(outer[0]), run)
         side = outer[1].subgridspec(3, 1, height_ratios=[1.3, 2.2, 0.5])
@@ -149,7 +153,7 @@ def progress_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]:
         anchor = dict(x=1.0, ha="right")
     head.axis("off")
     head.text(0.0, 1.0, textwrap.fill(run.title, 30), ha="left", va="top", transform=head.transAxes, **bold)
-    counter = head.text(anchor["x"], 0.42 if slide else 1.0, "", ha=anchor["ha"], va="center" if slide else "top",
+    counter = head.text(anchor["x"], 0.42 if beside else 1.0, "", ha=anchor["ha"], va="center" if beside else "top",
                         transform=head.transAxes, **bold)
     covered = head.text(anchor["x"], 0.0, "", ha=anchor["ha"], va="bottom", fontsize=size.title - 1,
                         color=style.BLUE, transform=head.transAxes)
@@ -346,7 +350,7 @@ def frame_durations(run: Run, n: int, settings: dict) -> list[int]:
     return timing(n, base, held)
 
 
-def timing(n: int, base: float, held: list[int] = ()) -> list[int]:
+def timing(n: int, base: float, held: tuple[int, ...] | list[int] = ()) -> list[int]:
     """Frame times of n frames that take `base` ms each, with the first, the last and `held` held."""
     base = _quantum(base)
     durations = [base] * n

@@ -129,7 +129,9 @@ def _covered(ax: Axes, run: Run, counts, what: str, total: int, shares: list[tup
              title: str) -> None:
     """A count of what G's samples cover (steps, left axis) and shares of samples (right axis):
     `shares` holds (values, plot keyword arguments), drawn on 0..`top`."""
-    ax.plot(run.snap_game, counts, color=style.BLUE, lw=2, drawstyle="steps-post", label=f"{what} covered")
+    # a marker at every snapshot: the last count shows even where its step falls on the axes' edge
+    ax.plot(run.snap_game, counts, color=style.BLUE, lw=2, drawstyle="steps-post", marker="o", ms=3.5,
+            label=f"{what} covered")
     ax.set_ylim(-0.3, total + 0.3)
     ax.set_ylabel(f"{what} covered (of {total})", color=style.BLUE)
     twin = ax.twinx()

@@ -34,8 +34,6 @@ POSITIVE = BLUE  # positive eigenvalues (dashed in counts)
 # D's heat map, diverging around D = 1/2 (or f = 0): grey where D says fake, blue where real
 HEAT = ["#969696", "#FFFFFF", "#4A98C9"]
 
-ANIMATION_SIZE = (8.0, 6.6)  # inches; at dpi 100: 800 x 660 pixels
-ANIMATION_SIZE_2D = (12.0, 6.6)  # a square field, and beside it the title, counter, legend and strip
 SUMMARY_SIZE = (18.0, 9.0)
 HESSIAN_SIZE = (13.0, 10.0)
 
@@ -59,8 +57,9 @@ class Size:
                      "legend.fontsize": self.text - 1}
 
 
-# slide: 1280 x 720 pixels at 100 dpi; 16 pt is 22 px, and DejaVu Sans's capitals are 0.73 em
-# high: 16 px (tick labels at 16 pt too: text - 1 with text 17)
+# web: 8 x 6.6 inches (800 x 660 pixels at dpi 100) for a line, 12 x 6.6 for a square field with
+# the rest beside it, a column for images; slide: 1280 x 720 pixels at 100 dpi; 16 pt is 22 px,
+# and DejaVu Sans's capitals are 0.73 em high: 16 px (tick labels at 16 pt too: text - 1 with text 17)
 SIZES = {
     "web": Size(line=(8.0, 6.6), plane=(12.0, 6.6), image=(7.6, 9.8), dpi=None, text=13, title=15),
     "slide": Size(line=(12.8, 7.2), plane=(12.8, 7.2), image=(12.8, 7.2), dpi=100, text=17, title=21),

@@ -16,16 +16,15 @@ from .objective import ObjectiveStrip
 
 @dataclass(frozen=True)
 class Layout:
-    animation_size: tuple[float, float]  # inches of the animation
-    legend_beside: bool  # a square field: the legend goes beside it (else below), the counter under the title
+    legend_beside: bool  # a square field: the title, counter, legend and strip beside it (else below)
     tile: tuple[float, float]  # inches of one seed's tile in the small multiples
 
 
 PANELS = {"line": Mapping1D, "plane": Field2D, "image": ImageGrid}
 LAYOUTS = {
-    "line": Layout(style.ANIMATION_SIZE, legend_beside=False, tile=(3.6, 2.6)),
-    "plane": Layout(style.ANIMATION_SIZE_2D, legend_beside=True, tile=(3.0, 3.0)),  # the legend and strip beside
-    "image": Layout((7.0, 8.2), legend_beside=False, tile=(3.0, 3.2)),
+    "line": Layout(legend_beside=False, tile=(3.6, 2.6)),
+    "plane": Layout(legend_beside=True, tile=(3.0, 3.0)),
+    "image": Layout(legend_beside=False, tile=(3.0, 3.2)),
 }
 
 __all__ = ["LAYOUTS", "PANELS", "Field2D", "ImageGrid", "Layout", "Mapping1D", "ObjectiveStrip"]

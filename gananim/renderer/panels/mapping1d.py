@@ -28,8 +28,8 @@ class Mapping1D:
         self.critic = run.meta.get("d_output") == "critic"
         if not self.critic:  # a critic has no 1/2 level: its values get their own axis
             ax.axhline(0.5, color=style.GREY, lw=1.4, ls=(0, (2, 3)), zorder=1)
-            ax.text(0.995, 0.5, "D = 1/2", transform=ax.get_yaxis_transform(), ha="right", va="bottom",
-                    color="#555555", zorder=1.5)  # a direct label, not a legend entry
+            # named by its tick label, not a legend entry: outside the data, so no curve runs through it
+            ax.set_yticks([0, 0.5, 1], ["0", "D = ½", "1"])
         ax.plot(x, run.real_pdf, color=style.REAL, lw=2, label="real density", zorder=3)
         real = run.real_samples[:, 0]
         if len(real) <= 200:
@@ -37,8 +37,8 @@ class Mapping1D:
                     label="real samples", zorder=5)
         # under the moving artists (zorder 2): a static label then stays in the animation's cached
         # background instead of being redrawn on every frame
-        text = dict(transform=ax.get_yaxis_transform(), color="#555555", va="bottom", zorder=1.5)
-        text |= dict(ha="right")  # at the right end: G's samples and the noise draws start at the left
+        # at the right end: G's samples and the noise draws start at the left
+        text = dict(transform=ax.get_yaxis_transform(), color="#555555", ha="right", va="bottom", zorder=1.5)
         ax.text(0.995, 0.02, "data x", **text)
         self.mapping = run.z_fixed.shape[1] == 1  # noise drawn on the x axis only when it is 1D
         if self.mapping:

@@ -5,6 +5,7 @@ samples and the data. What to draw comes from the loss, through the Run's header
 from __future__ import annotations
 
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from ...run import Run
@@ -21,14 +22,11 @@ def objective_label(run: Run) -> str:
     return run.meta["objective_label"]
 
 
-def draw_objective(ax: Axes, run: Run, direct: bool = False, **line) -> None:
-    """Static: the objective per game, the reference line and (WGAN, 1D) the true W1."""
+def draw_objective(ax: Axes, run: Run, **line) -> Line2D:
+    """Static: the objective per game, the reference line (returned) and (WGAN, 1D) the true W1."""
     ref = run.meta["reference"]
     ax.plot(run.game, run.objective, **({"color": style.BLACK, "lw": 1.2, "label": objective_label(run)} | line))
-    ax.axhline(ref, color=style.REFERENCE, lw=1.8, ls="--", label=run.meta["reference_label"])
-    if direct:  # the reference named on the line, not in a legend
-        ax.text(1, 1.02, f"- - {run.meta['reference_label']}", transform=ax.transAxes, ha="right", va="bottom",
-                color=style.REFERENCE)  # above the strip: never on the curve
+    reference = ax.axhline(ref, color=style.REFERENCE, lw=1.8, ls="--", label=run.meta["reference_label"])
     lo, hi = min(run.objective.min(), ref), max(run.objective.max(), ref)
     if true_w1(run):
         ax.plot(run.snap_game, run.w1, "s", ms=4, color=style.BLUE, label="W1 from samples (scipy)", zorder=4)
@@ -38,6 +36,7 @@ def draw_objective(ax: Axes, run: Run, direct: bool = False, **line) -> None:
     ax.set_xlim(0, run.game[-1])
     ax.set_xlabel("game")
     ax.set_ylabel(run.meta["value_label"])
+    return reference
 
 
 class ObjectiveStrip:
@@ -46,8 +45,11 @@ class ObjectiveStrip:
     def __init__(self, ax: Axes, run: Run):
         self.ax, self.run = ax, run
         # the whole run faint (a preview), the part played dark, a marker at this frame: read
-        # from the picture, so no legend entries; the reference is named on its line
-        draw_objective(ax, run, direct=True, color=style.LIGHT_GREY, lw=1.2, label="_whole run")
+        # from the picture, so no legend entries
+        reference = draw_objective(ax, run, color=style.LIGHT_GREY, lw=1.2, label="_whole run")
+        reference.set_label(f"_{reference.get_label()}")  # named above the strip instead: never on the curve
+        ax.text(1, 1.02, f"- - {run.meta['reference_label']}", transform=ax.transAxes, ha="right", va="bottom",
+                color=style.REFERENCE)
         (self.past,) = ax.plot([], [], color=style.BLACK, lw=1.4)
         (self.marker,) = ax.plot([], [], "o", ms=8, color=style.VERMILLION, mec=style.BLACK, zorder=5,
                                  clip_on=False)
@@ -55,8 +57,8 @@ class ObjectiveStrip:
         ax.yaxis.set_major_locator(MaxNLocator(4))
 
     def handles(self) -> list:
-        """Only what the strip cannot name itself: the true W1's points (a Wasserstein game on a line)."""
-        return [h for h in self.ax.get_legend_handles_labels()[0] if h.get_label().startswith("W1")]
+        """What the strip cannot name itself: the true W1's points (a Wasserstein game on a line)."""
+        return self.ax.get_legend_handles_labels()[0]
 
     def update(self, i: int) -> list:
         g = int(self.run.snap_game[i])
