@@ -15,7 +15,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import (BaseModel, ConfigDict, Field, Strict, ValidationError, ValidationInfo, field_validator,
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError, ValidationInfo, field_validator,
                       model_serializer, model_validator)
 
 from . import __version__
@@ -175,7 +175,13 @@ class Training(_Block):
         return _without_defaults(handler(self), {"epochs": None, "g_noise": "fresh"})
 
 
-Range = tuple[Real, Real]
+def _ordered(pair: tuple[float, float]) -> tuple[float, float]:
+    if not pair[0] < pair[1]:
+        raise ValueError(f"must be [low, high] with low < high (got {excerpt(list(pair))})")
+    return pair
+
+
+Range = Annotated[tuple[Real, Real], AfterValidator(_ordered)]  # an axis range: [low, high]
 
 
 class View(_Block):
@@ -183,14 +189,6 @@ class View(_Block):
     Scenarios of one family set the same view so that their frames share axes."""
     x: Optional[Range] = None
     y: Optional[Range] = None  # 2D only
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "View":
-        for key in ("x", "y"):
-            pair = getattr(self, key)
-            if pair is not None and not pair[0] < pair[1]:
-                raise _KeyError(f"record.view.{key}", "must be [low, high] with low < high", list(pair))
-        return self
 
 
 class Record(_Block):
@@ -236,8 +234,6 @@ class Render(_Block):
             values = getattr(self, key) or []
             if len(set(values)) != len(values):
                 raise _KeyError(f"render.{key}", "must not name a value twice", values)
-        if self.value_range is not None and not self.value_range[0] < self.value_range[1]:
-            raise _KeyError("render.value_range", "must be [low, high] with low < high", list(self.value_range))
         return self
 
 

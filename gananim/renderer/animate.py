@@ -44,7 +44,11 @@ def _text_width(fig: Figure, text: str, **kw) -> float:
 def fit_title(fig: Figure, title: str, width_px: float, **kw) -> str:
     """The title wrapped to lines no wider than width_px (measured, not counted in characters);
     at worst, lines of 8 characters."""
-    for chars in range(len(title), 8, -1):
+    whole = _text_width(fig, title, **kw)
+    if whole <= width_px:
+        return title
+    # from well above the wrap the average character width allows, narrower until the lines fit
+    for chars in range(min(len(title) - 1, int(1.5 * len(title) * width_px / whole) + 2), 8, -1):
         text = textwrap.fill(title, chars)
         if _text_width(fig, text, **kw) <= width_px:
             return text
@@ -59,7 +63,7 @@ def place_title(fig: Figure, text: Text, title: str, right_px: Callable[[], floa
     """Lay the figure out, then wrap the title (a text left out of the layout, anchored at its
     left edge) to end short of right_px() pixels: measured, so it never runs into the counter."""
     text.set_in_layout(False)
-    fig.draw_without_rendering()
+    fig.get_layout_engine().execute(fig)  # the layout only: nothing drawn
     renderer = fig.canvas.get_renderer()
     left = text.get_window_extent(renderer).x0
     text.set_text(fit_title(fig, title, right_px() - left, **kw))

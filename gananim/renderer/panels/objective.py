@@ -49,7 +49,7 @@ class ObjectiveStrip:
         reference = draw_objective(ax, run, color=style.LIGHT_GREY, lw=1.2, label="_whole run")
         reference.set_label(f"_{reference.get_label()}")  # named above the strip instead: never on the curve
         ax.text(1, 1.02, f"- - {run.meta['reference_label']}", transform=ax.transAxes, ha="right", va="bottom",
-                color=style.REFERENCE)
+                color=style.REFERENCE, zorder=1.5)  # under the moving lines: stays in the blitted background
         (self.past,) = ax.plot([], [], color=style.BLACK, lw=1.4)
         (self.marker,) = ax.plot([], [], "o", ms=8, color=style.VERMILLION, mec=style.BLACK, zorder=5,
                                  clip_on=False)
