@@ -6,13 +6,22 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench gallery slides clean
 
+DEMO_STAMP := $(VENV)/.installed-demo
+
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
 
-demo: $(STAMP)
-	$(VENV)/bin/gananim render scenarios/strong_discr.yaml --out gallery
+# the demo needs gananim only (no test extras); into demo/, not the committed gallery/
+$(DEMO_STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -c constraints.txt -e .
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+	$(VENV)/bin/gananim render scenarios/strong_discr.yaml --out demo
+	@echo "open demo/strong_discr/animation.gif, summary.png and hessian.png"
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -28,4 +37,4 @@ slides: $(STAMP)
 	$(VENV)/bin/gananim gallery scenarios --out slides --size slide --jobs 2
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info demo

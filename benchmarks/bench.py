@@ -20,6 +20,15 @@ i.   Images (digits_dcgan): gananim's time per game against a plain PyTorch loop
      and a short run, so fixed costs such as the probes' snapshots drop out; interleaved); the
      same with one thread against every core; progress.gif's frames + GIF against FuncAnimation
      redrawing an imshow grid and the loss strip every frame; `gananim render` end to end.
+l.   Libraries against gananim's own pieces (interleaved; medians): strong_discr's MP4 through imageio's
+     FFMPEG plugin against imageio_ffmpeg.write_frames, and its GIF (Pillow) against imageio's pillow
+     plugin; one game step of the flat-buffer optimisers against torch.optim (strong_discr's 4
+     parameters, ring8's MLPs); lanczos_extremes against scipy's eigsh on ring8's Hessians; the 1D W1
+     against scipy.stats.wasserstein_distance, and the import each library costs.
+s.   Startup, as whole processes (interleaved; medians): `gananim validate` of every shipped scenario
+     and a cached `gananim render scenarios/strong_discr.yaml` (its run and figures current), against
+     `python -c "import torch"` and the imports that such a render made before it imported lazily
+     (gananim.trainer and gananim.renderer.animate).
 """
 from __future__ import annotations
 
@@ -275,6 +284,39 @@ def sweeps(repeats: int, mlp_games: int) -> None:
         row("g", "  largest difference, sweep vs separate runs (objective, G(z), D on grid)", f"{diff:.1e}")
 
 
+# --- s: startup --------------------------------------------------------------------------
+
+def startup(repeats: int, tmp: Path) -> None:
+    files = [str(p) for p in sorted(SCENARIOS.glob("*.yaml")) if p.name != "gallery.yaml"]  # gallery: a page layout
+    render = [sys.executable, "-m", "gananim", "render", str(SCENARIOS / "strong_discr.yaml"), "--out",
+              str(tmp / "startup"), "-q"]
+    subprocess.run(render, check=True)  # warm-up: trains and renders; the timed renders find it all current
+    commands = {
+        "validate": [sys.executable, "-m", "gananim", "validate", *files],
+        "render": render,
+        "torch": [sys.executable, "-c", "import torch"],
+        "old": [sys.executable, "-c", "import gananim.trainer, gananim.renderer.animate"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeats):  # interleaved: a slow spell of the machine falls on every command alike
+        for name, cmd in commands.items():
+            start = time.perf_counter()
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            times[name].append(time.perf_counter() - start)
+            # validate exits 2 while the MNIST scenarios' data are not fetched; it checks every file anyway
+            if done.returncode not in ((0, 2) if name == "validate" else (0,)):
+                raise RuntimeError(f"{' '.join(cmd)}: {done.stderr}")
+    med = {name: statistics.median(t) for name, t in times.items()}
+    torch = med["torch"]
+    row("s", f"gananim validate: the {len(files)} shipped scenarios (new process)",
+        f"{med['validate']:.2f} s ({med['validate'] / torch:.2f}x import torch)")
+    row("s", "gananim render strong_discr.yaml, cached: run and figures current",
+        f"{med['render']:.2f} s ({med['render'] / torch:.2f}x import torch)")
+    row("s", "  baseline: python -c 'import torch'", f"{torch:.2f} s")
+    row("s", "  baseline: import gananim.trainer, gananim.renderer.animate (before: imported)",
+        f"{med['old']:.2f} s ({med['old'] / torch:.2f}x import torch)")
+
+
 # --- i: images ----------------------------------------------------------------------------
 
 def plain_dcgan_loop(sc, games: int, same_work: bool = False) -> None:
@@ -415,6 +457,232 @@ def images(repeats: int, tmp: Path) -> None:
     row("i", "gananim render scenarios/digits_dcgan.yaml, end to end (new process, cold)", f"{wall:.1f} s")
 
 
+# --- l: the libraries gananim could call instead of its own pieces -----------------------
+
+def libraries(repeats: int, tmp: Path) -> None:
+    """imageio against gananim's writers; torch.optim, scipy's eigsh and scipy.stats against
+    gananim's flat-buffer optimisers, Lanczos and 1D W1. Each pair is timed in turns (the same
+    inputs, one after the other, `repeats` times) and the medians compared."""
+
+    import imageio.v3 as iio
+    import imageio_ffmpeg
+    import torch
+    from PIL import Image
+
+    from gananim import hessian, metrics, optim
+    from gananim.renderer import style
+    from gananim.renderer.animate import (MP4_OUTPUT, UNCHANGED, frame_durations, mp4_timing, render_frames,
+                                          shared_palette, write_gif, write_mp4)
+    from gananim.scenario import load_scenario, parse_scenario
+    from gananim.trainer import train
+
+    def turns(*fns, rounds: int = repeats) -> list[float]:
+        times: list[list[float]] = [[] for _ in fns]
+        for _ in range(rounds):
+            for k, fn in enumerate(fns):
+                start = time.perf_counter()
+                fn()
+                times[k].append(time.perf_counter() - start)
+        return [statistics.median(t) for t in times]
+
+    # MP4 and GIF: strong_discr's animation, as rendered
+    sc = load_scenario(SCENARIOS / "strong_discr.yaml")
+    run = train(sc)
+    settings = sc.render.model_dump(mode="json")
+    with style.theme(style.size_of(settings)):
+        frames = render_frames(run, sc.render.dpi)
+    durations = frame_durations(run, len(frames), settings)
+    n = len(frames)
+
+    def mp4_direct():  # the same ffmpeg options, straight to imageio-ffmpeg
+        fps, counts = mp4_timing(durations)
+        h, w = frames[0].shape[:2]
+        gen = imageio_ffmpeg.write_frames(str(tmp / "direct.mp4"), (w, h), fps=fps, codec="libx264",
+                                          pix_fmt_out="yuv420p", macro_block_size=2, ffmpeg_log_level="error",
+                                          output_params=list(MP4_OUTPUT))
+        gen.send(None)
+        for frame, count in zip(frames, counts):
+            for _ in range(count):
+                gen.send(np.ascontiguousarray(frame))
+        gen.close()
+
+    t_iio, t_direct = turns(lambda: write_mp4(frames, tmp / "ours.mp4", durations), mp4_direct)
+    same = (tmp / "ours.mp4").read_bytes() == (tmp / "direct.mp4").read_bytes()
+    decoded = len(iio.imread(tmp / "ours.mp4", index=None, plugin="FFMPEG"))
+    row("l", f"MP4 of strong_discr ({n} frames, {decoded} at {mp4_timing(durations)[0]:.0f} fps): "
+             "imageio FFMPEG plugin / imageio_ffmpeg.write_frames",
+        f"{1e3 * t_iio:.0f} / {1e3 * t_direct:.0f} ms ({t_iio / t_direct:.2f}x), bytes identical: {same}")
+
+    def gif_imageio_plain():  # what imageio does with RGB frames: Pillow's own quantizing and optimising
+        iio.imwrite(tmp / "plain.gif", np.stack(frames), plugin="pillow", extension=".gif", duration=durations,
+                    loop=0)
+
+    def gif_imageio_same():  # gananim's palette and deltas, saved through imageio's pillow plugin
+        palette = shared_palette(frames)
+        indices = [np.asarray(Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)) for f in frames]
+        deltas = [indices[0]] + [np.where(cur == prev, UNCHANGED, cur).astype(np.uint8)
+                                 for prev, cur in zip(indices, indices[1:])]
+        iio.imwrite(tmp / "same.gif", np.stack(deltas), plugin="pillow", extension=".gif", mode="P",
+                    palette=palette.getpalette(), duration=durations, loop=0, optimize=False, disposal=1,
+                    transparency=UNCHANGED)
+
+    t_ours, t_plain, t_same = turns(lambda: write_gif(frames, tmp / "ours.gif", durations), gif_imageio_plain,
+                                    gif_imageio_same)
+    size = {name: (tmp / f"{name}.gif").stat().st_size for name in ("ours", "plain", "same")}
+    row("l", f"GIF of strong_discr ({n} frames): gananim (Pillow) / imageio pillow plugin, RGB frames",
+        f"{1e3 * t_ours:.0f} / {1e3 * t_plain:.0f} ms ({t_plain / t_ours:.2f}x), "
+        f"{size['ours'] / 1e3:.0f} / {size['plain'] / 1e3:.0f} kB")
+    pictures = np.array_equal(*(iio.imread(tmp / f"{name}.gif", index=None, plugin="pillow", mode="RGB")
+                                for name in ("ours", "same")))
+    row("l", "  imageio pillow plugin given gananim's palette and deltas: time, kB, bytes / pictures identical",
+        f"{1e3 * t_same:.0f} ms ({t_same / t_ours:.2f}x), {size['same'] / 1e3:.0f} kB, "
+        f"{(tmp / 'same.gif').read_bytes() == (tmp / 'ours.gif').read_bytes()} / {pictures}")
+
+    # optimisers: one game step (D's update, then G's) on the players of two shipped games
+    steps = 2000
+    for name in ("strong_discr", "ring8"):
+        game = load_scenario(SCENARIOS / f"{name}.yaml")
+        rng = torch.Generator().manual_seed(0)
+        players = [game.discriminator.build(game.data.dim, 1, rng),
+                   game.generator.build(game.noise.dim, game.data.dim, rng)]
+        settings = game.optimizer
+        flat = [torch.cat([p.detach().reshape(-1) for p in m.parameters()]) for m in players]
+        grads = [torch.randn(steps, len(f), generator=rng) for f in flat]
+        kind = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[settings.kind]
+        extra = {"betas": settings.betas} if settings.kind == "adam" else {"momentum": settings.momentum}
+
+        def ours():
+            params = [f.clone() for f in flat]
+            updates = [optim.OPTIMIZERS[settings.kind](p, settings) for p in params]
+            with torch.no_grad():
+                for i in range(steps):
+                    for update, g in zip(updates, grads):
+                        update(g[i])
+            return params
+
+        def library(one_tensor: bool):
+            def go():
+                if one_tensor:  # the same flat buffer
+                    params = [[torch.nn.Parameter(f.clone())] for f in flat]
+                else:  # the modules' own tensors (weights and biases per layer)
+                    params = [[torch.nn.Parameter(p.detach().clone()) for p in m.parameters()] for m in players]
+                opts = [kind(ps, lr=settings.lr, **extra) for ps in params]
+                for i in range(steps):
+                    for opt, ps, g in zip(opts, params, grads):
+                        for p, chunk in zip(ps, torch.split(g[i], [p.numel() for p in ps])):
+                            p.grad = chunk.view_as(p)
+                        opt.step()
+                return [torch.cat([p.detach().reshape(-1) for p in ps]) for ps in params]
+            return go
+
+        t_ours, t_flat, t_layers = turns(ours, library(True), library(False))
+        diff = max(float((a - b).abs().max()) for a, b in zip(ours(), library(False)()))
+        size = " + ".join(str(len(f)) for f in flat)
+        row("l", f"{name} ({size} params, {settings.kind}): game step, gananim / torch.optim on one flat "
+                 "tensor / on the layers' tensors",
+            f"{1e6 * t_ours / steps:.0f} / {1e6 * t_flat / steps:.0f} / {1e6 * t_layers / steps:.0f} us "
+            f"({t_flat / t_ours:.1f}x / {t_layers / t_ours:.1f}x)")
+        row("l", f"  largest difference in the parameters after {steps} steps", f"{diff:.1e}")
+
+    # Lanczos: ring8's Hessians as the trainer hands them to hessian.spectra (games 1, 250, ..., 2000):
+    # the whole Hessian and each player's block, as lanczos_spectra asks for them
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    ring8 = load_scenario(SCENARIOS / "ring8.yaml").model_dump(mode="json")
+    ring8["render"]["outputs"] = None
+    caught = {}
+    real_spectra = hessian.spectra
+
+    def catch(V, thetas, *batches, **kw):
+        caught.update(V=V, thetas=thetas, batches=batches, kw=kw)
+        return real_spectra(V, thetas[:1], *(b[:1] for b in batches), **kw)  # the rest: below
+
+    hessian.spectra = catch
+    try:
+        train(parse_scenario(ring8, name="ring8"))
+    finally:
+        hessian.spectra = real_spectra
+    k, p_d = caught["kw"]["k"], caught["kw"]["p_d"]
+    ops = []
+    for i, theta in enumerate(caught["thetas"]):
+        h = hessian.hvp(caught["V"], theta, *(b[i] for b in caught["batches"]))
+        h_g = h if caught["kw"]["g_own"] is None else hessian.hvp(caught["kw"]["g_own"], theta,
+                                                                  *(b[i] for b in caught["batches"]))
+        ops += [h.operator(slice(None)), h.operator(slice(0, p_d)), h_g.operator(slice(p_d, None))]
+    products = {"ours": 0, "eigsh": 0}
+    results: dict[str, list] = {"ours": [], "eigsh": []}
+
+    def counted(key, op):
+        def matvec(v):
+            products[key] += 1
+            return op.matvec(v)
+        return matvec
+
+    def lanczos():  # hessian.extremes' start vector; no fallback needed (checked below)
+        products["ours"], results["ours"] = 0, []
+        for op in ops:
+            v0 = np.random.default_rng(0).standard_normal(op.shape[0])
+            results["ours"].append(hessian.lanczos_extremes(counted("ours", op), op.shape[0], k, v0))
+
+    def arpack():  # what hessian.extremes falls back to, from the start
+        products["eigsh"], results["eigsh"] = 0, []
+        for op in ops:
+            v0 = np.random.default_rng(0).standard_normal(op.shape[0])
+            counting = LinearOperator(op.shape, matvec=counted("eigsh", op), dtype=op.dtype)
+            results["eigsh"].append(np.sort(eigsh(counting, k=2 * k, which="BE", v0=v0, tol=hessian.LANCZOS_TOL,
+                                                  maxiter=20 * op.shape[0], return_eigenvectors=False)))
+
+    t_ours, t_eigsh = turns(lanczos, arpack)
+    converged = all(r is not None for r in results["ours"])
+
+    def reference(op):  # float64 ARPACK on the same (float32) products, tol 1e-10
+        wide = LinearOperator(op.shape, matvec=lambda v: op.matvec(v.astype(op.dtype)).astype(float), dtype=float)
+        v0 = np.random.default_rng(0).standard_normal(op.shape[0])
+        return np.sort(eigsh(wide, k=2 * k, which="BE", v0=v0, tol=1e-10, return_eigenvectors=False))
+
+    exact = [reference(op) for op in ops]
+
+    def worst(key):
+        return max(float(np.max(np.abs(r - e) / np.abs(e))) for r, e in zip(results[key], exact))
+
+    n_points, p = len(caught["thetas"]), ops[0].shape[0]
+    row("l", f"ring8's {n_points} Hessians ({p} params; whole, D's and G's blocks), {k} eigenvalues at each "
+             f"end, tol {hessian.LANCZOS_TOL:g}: lanczos_extremes / scipy eigsh",
+        f"{1e3 * t_ours:.0f} / {1e3 * t_eigsh:.0f} ms ({t_eigsh / t_ours:.2f}x), "
+        f"{products['ours']} / {products['eigsh']} products{'' if converged else ' (not all converged)'}")
+    row("l", "  largest relative error against float64 eigsh at tol 1e-10: lanczos_extremes / eigsh",
+        f"{worst('ours'):.1e} / {worst('eigsh'):.1e}")
+
+    # W1 on the line: what the 1D probe computes at each snapshot (METRIC_SAMPLES fakes, DISTANCE_SAMPLES real)
+    from gananim.probes import DISTANCE_SAMPLES, METRIC_SAMPLES
+    from scipy.stats import wasserstein_distance
+
+    gen = np.random.default_rng(0)
+    u, v = gen.normal(5, 1, METRIC_SAMPLES), gen.uniform(0, 3, DISTANCE_SAMPLES)
+    calls = 500
+    t_ours, t_scipy = turns(lambda: [metrics.wasserstein_1d(u, v) for _ in range(calls)],
+                            lambda: [wasserstein_distance(u, v) for _ in range(calls)])
+    agree = abs(metrics.wasserstein_1d(u, v) - wasserstein_distance(u, v)) / wasserstein_distance(u, v)
+    row("l", f"1D W1 ({METRIC_SAMPLES} vs {DISTANCE_SAMPLES} samples): metrics.wasserstein_1d / "
+             "scipy.stats.wasserstein_distance",
+        f"{1e6 * t_ours / calls:.0f} / {1e6 * t_scipy / calls:.0f} us ({t_scipy / t_ours:.2f}x), "
+        f"relative difference {agree:.1e}")
+    code = ("import time, numpy, scipy.spatial.distance; t = time.perf_counter(); import {}; "
+            "print(time.perf_counter() - t)")
+    imports = {}
+
+    def fresh(module):
+        def go():
+            done = subprocess.run([sys.executable, "-c", code.format(module)], check=True, capture_output=True,
+                                  text=True)
+            imports.setdefault(module, []).append(float(done.stdout))
+        return go
+
+    turns(fresh("scipy.stats"), fresh("imageio.v3"))
+    row("l", "  import in a new process (after numpy and scipy.spatial.distance): scipy.stats / imageio.v3",
+        " / ".join(f"{1e3 * statistics.median(imports[m]):.0f}" for m in ("scipy.stats", "imageio.v3")) + " ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
@@ -445,6 +713,10 @@ def main() -> None:
             training(args.repeats, args.train_games)
         if "i" not in args.skip:
             images(args.repeats, tmp)
+        if "s" not in args.skip:
+            startup(args.repeats, tmp)
+        if "l" not in args.skip:
+            libraries(args.repeats, tmp)
         if "e" not in args.skip:
             gallery(args.repeats, tmp)
     print(f"\ngananim benchmarks (medians of {args.repeats}; this machine: {__import__('os').cpu_count()} cores)\n")

@@ -1,9 +1,12 @@
 """The command line: argument handling only; the work is in build, renderer, gallery and workers.
 
-Every failure a user can cause is one line on stderr and exit status 2 (``_fail``); SIGINT and
+Exit statuses (EXIT_CODES): every failure a user's input can cause (a scenario file, an output
+path) is one line on stderr and exit status 2 (``_fail``); a game that diverged, one line and 3;
+a mistake in the command line itself, click's usage message and 64 (EX_USAGE); SIGINT and
 SIGTERM stop a command with one line and 128 + the signal's number, after removing the
 temporary files being written (the gallery stops its workers too); warnings are one line each,
-and ``--quiet`` silences them.
+and ``--quiet`` silences them. Scenario arguments may be files or the names of the shipped
+scenarios (``gananim render strong_discr``; see builtin.py).
 """
 from __future__ import annotations
 
@@ -28,27 +31,83 @@ VIDEO_OPTION = click.option("--format", "video", type=click.Choice(["gif", "mp4"
 ALLOW_BIG_OPTION = click.option("--allow-big", is_flag=True,
                                  help="Train scenarios whose estimated memory or time is beyond this machine's limits.")
 
+EXIT_INPUT = 2  # a bad scenario or input file, or an output path that cannot or must not be written
+EXIT_DIVERGED = 3  # a game that could not be played to the end (gananim.errors.TrainingError)
+EXIT_USAGE = 64  # the command line itself is wrong (EX_USAGE in sysexits.h)
+EXIT_CODES = f"""\b
+Exit status:
+  0        done
+  {EXIT_INPUT}        a bad scenario or input file, or a bad output path (one line on stderr)
+  {EXIT_DIVERGED}        a game diverged (one line on stderr)
+  {EXIT_USAGE}       a usage error: an unknown option or command, a missing argument
+  128+N    stopped by signal N (130: Ctrl-C, 143: SIGTERM)"""
 
-def _fail(message: str) -> None:
+
+def _fail(message: str, status: int = EXIT_INPUT) -> None:
     from .errors import one_line
     from .progress import break_line
 
     break_line()
     click.echo(f"gananim: error: {one_line(message)}", err=True)
-    sys.exit(2)
+    sys.exit(status)
 
 
-def _load_all(files, allow_big: bool = False, missing: dict | None = None):
+def _complete_scenarios(ctx, param, incomplete: str) -> list:
+    """Shell completion of a scenario argument: files (the shell's own completion) and, for a
+    bare word, the names of the shipped scenarios."""
+    from click.shell_completion import CompletionItem
+
+    from .builtin import is_bare_name, names
+
+    bare = not incomplete or is_bare_name(incomplete)
+    shipped = [CompletionItem(n) for n in names() if n.startswith(incomplete)] if bare else []
+    return [CompletionItem(incomplete, type="file"), *shipped]
+
+
+def _complete_shipped(ctx, param, incomplete: str) -> list:
+    from click.shell_completion import CompletionItem
+
+    from .builtin import names
+
+    return [CompletionItem(n) for n in names() if n.startswith(incomplete)]
+
+
+SCENARIO_FILES = click.argument("files", nargs=-1, required=True, type=click.Path(), shell_complete=_complete_scenarios)
+
+
+def _load_one(arg: str, path: Path):
+    """One scenario; a bare name that is neither a file nor shipped gets a 'did you mean'."""
+    from .builtin import hint
+    from .errors import one_line
+    from .scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        if type(exc) is ScenarioError and str(exc).endswith(": no such file"):
+            raise ScenarioError(one_line(str(exc) + hint(arg))) from None
+        raise
+
+
+def _resolved(files) -> list[Path]:
+    """The files that the arguments name: a file itself, or the shipped scenario of a bare name."""
+    from .builtin import resolve
+
+    return [resolve(f) for f in files]
+
+
+def _load_all(files, allow_big: bool = False, missing: dict | None = None, args=None):
     """Every scenario, checked (the first problem: one line, exit 2). With `missing` (a dict), a
-    scenario whose data files are absent is left out and its message kept there by file."""
+    scenario whose data files are absent is left out and its message kept there by file.
+    `args`: the command-line arguments `files` were resolved from (for the hint of a bad name)."""
     from .errors import shown
-    from .scenario import DataMissing, ScenarioError, load_scenario
+    from .scenario import DataMissing, ScenarioError
 
     try:
         scenarios = []
-        for f in files:
+        for arg, f in zip(args or files, files):
             try:
-                scenarios.append(load_scenario(f))
+                scenarios.append(_load_one(str(arg), Path(f)))
             except DataMissing as exc:
                 if missing is None:
                     raise
@@ -65,7 +124,7 @@ def _load_all(files, allow_big: bool = False, missing: dict | None = None):
 
 
 def _check_outputs(out, scenarios, video: str, pages: tuple[str, ...] = (), files=None) -> None:
-    from .build import check_outputs
+    from .pipeline import check_outputs
     from .errors import OutputError
 
     try:
@@ -121,12 +180,25 @@ def _on_signal(signum, frame) -> None:
 
 
 class _Group(click.Group):
+    """The top-level group: signals stop a command cleanly, warnings are one line, and click's own
+    usage errors (an unknown option or command, a missing argument) exit with EX_USAGE."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:  # the group's own options, or no command at all
+            exc.exit_code = EXIT_USAGE
+            raise
+
     def invoke(self, ctx):
         before = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         shown_before, filters_before = warnings.showwarning, warnings.filters[:]
         warnings.showwarning = _one_line_warning
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a command's options and arguments, or an unknown command
+            exc.exit_code = EXIT_USAGE
+            raise
         except KeyboardInterrupt:
             from .fileio import remove_pending
             from .progress import break_line
@@ -144,10 +216,10 @@ class _Group(click.Group):
 
 
 def _check_video(video: str) -> None:
-    from .renderer import VideoUnavailable
-    from .renderer.animate import check_video
+    if video != "gif":  # the GIF writer needs nothing more (and a cached render no matplotlib)
+        from .renderer import VideoUnavailable
+        from .renderer.animate import check_video
 
-    if video != "gif":
         try:
             check_video()
         except VideoUnavailable as exc:
@@ -166,8 +238,8 @@ def _unique_names(scenarios, files, absent=()) -> None:
 
 
 def _training_errors(fn):
-    """Report a game that cannot be played (it diverged), and an output that cannot be written,
-    as one line with exit status 2."""
+    """Report a game that cannot be played (it diverged; exit status 3), and an output that cannot
+    be written (2), as one line."""
     import functools
 
     @functools.wraps(fn)
@@ -177,37 +249,69 @@ def _training_errors(fn):
         _configure_warnings(kwargs.get("quiet", False))
         try:
             return fn(*args, **kwargs)
-        except (TrainingError, OutputError) as exc:
+        except TrainingError as exc:
+            _fail(str(exc), EXIT_DIVERGED)
+        except OutputError as exc:
             _fail(str(exc))
 
     return wrapper
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="gananim")
 def main() -> None:
-    """Train GAN games described in YAML scenarios and render how they train."""
+    """Train GAN games described in YAML scenarios and render how they train.
+
+    A scenario argument is a YAML file or the name of a shipped scenario (`gananim scenarios
+    list`): `gananim render strong_discr`.
+    """
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True)
+@SCENARIO_FILES
 @click.option("--verbose", "-v", is_flag=True, help="Also print what each scenario will cost (estimated).")
 @ALLOW_BIG_OPTION
 def validate(files: tuple[str, ...], verbose: bool, allow_big: bool) -> None:
-    """Check scenario FILES; print one line per file, exit 2 on the first bad one."""
-    from .errors import shown
+    """Check scenario FILES (or shipped names): one line per file, `FILE: ok (...)` on stdout or
+    its error on stderr. Every file is checked; exit status 2 if any is bad."""
+    from .errors import one_line, shown
+    from .scenario import ScenarioError
 
-    for sc, f in zip(_load_all(files, allow_big), files):
+    bad = 0
+    for arg, f in zip(files, _resolved(files)):
+        try:
+            sc = _load_one(arg, f)
+            if not allow_big:
+                from .cost import check
+
+                check(sc, shown(f))
+        except ScenarioError as exc:
+            bad += 1
+            click.echo(f"gananim: error: {one_line(str(exc))}", err=True)
+            continue
         click.echo(f"{shown(f)}: ok ({sc.training.games} games, {sc.training.d_steps} D / {sc.training.g_steps} G steps)")
         if verbose:
             from .cost import estimate
 
             click.echo(f"  estimate: {estimate(sc).describe()}")
+    if bad:
+        sys.exit(EXIT_INPUT)
+
+
+class _Folder(click.Path):
+    """An output folder: completed as a folder by the shell, checked by pipeline.check_outputs (a
+    bad one is one line and exit status 2, like any bad input, not a usage error)."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False)
+
+    def convert(self, value, param, ctx):
+        return value
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True)
-@click.option("--out", "out", default="gallery", show_default=True, type=click.Path(file_okay=False),
+@SCENARIO_FILES
+@click.option("--out", "out", default="gallery", show_default=True, type=_Folder(),
               help="Folder that receives one sub-folder per scenario (the file's stem).")
 @VIDEO_OPTION
 @SIZE_OPTION
@@ -217,14 +321,15 @@ def validate(files: tuple[str, ...], verbose: bool, allow_big: bool) -> None:
 @_training_errors
 def render(files: tuple[str, ...], out: str, video: str, size: str | None, force: bool, quiet: bool,
            allow_big: bool) -> None:
-    """Train and render scenario FILES into OUT/<file stem>/."""
-    from .build import build
+    """Train and render scenario FILES (or shipped names) into OUT/<file stem>/."""
+    from .pipeline import build
 
-    scenarios = _load_all(files, allow_big)  # every file is checked before anything is trained or written
-    _unique_names(scenarios, files)
+    paths = _resolved(files)
+    scenarios = _load_all(paths, allow_big, args=files)  # every file is checked before anything is trained or written
+    _unique_names(scenarios, paths)
     _check_video(video)
     _check_outputs(out, scenarios, video)
-    for f in files:
+    for f in paths:
         built = build(f, out, force=force, video=video, quiet=quiet, size=size)
         if not quiet:
             how = "trained" if built.trained else "cached run"
@@ -232,8 +337,9 @@ def render(files: tuple[str, ...], out: str, video: str, size: str | None, force
 
 
 @main.command()
-@click.argument("directory", type=click.Path(exists=True, file_okay=False))
-@click.option("--out", "out", default="gallery", show_default=True, type=click.Path(file_okay=False))
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.option("--builtin", is_flag=True, help="The shipped scenarios and their page layout, instead of a DIRECTORY.")
+@click.option("--out", "out", default="gallery", show_default=True, type=_Folder())
 @click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Scenarios rendered in parallel (processes).")
 @VIDEO_OPTION
@@ -242,9 +348,21 @@ def render(files: tuple[str, ...], out: str, video: str, size: str | None, force
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, no warnings.")
 @ALLOW_BIG_OPTION
 @_training_errors
-def gallery(directory: str, out: str, jobs: int, video: str, size: str | None, force: bool, quiet: bool,
-            allow_big: bool) -> None:
-    """Render every scenario under DIRECTORY into OUT/ with OUT/index.html and OUT/gallery.md."""
+def gallery(directory: str | None, builtin: bool, out: str, jobs: int, video: str, size: str | None, force: bool,
+            quiet: bool, allow_big: bool) -> None:
+    """Render every scenario under DIRECTORY (or, with --builtin, the shipped ones) into OUT/ with
+    OUT/index.html and OUT/gallery.md."""
+    if (directory is None) != builtin:
+        _fail("gallery: give either a DIRECTORY of scenarios or --builtin (the shipped ones), not both"
+              if builtin else "gallery: give a DIRECTORY of scenarios, or --builtin for the shipped ones", EXIT_USAGE)
+    if builtin:
+        from .builtin import folder
+
+        directory = str(folder())
+    elif not Path(directory).is_dir():
+        from .errors import shown
+
+        _fail(f"{shown(directory)}: no such folder" if not Path(directory).exists() else f"{shown(directory)}: not a folder")
     from .gallery import PAGES, LayoutError, read_layout, scenario_files, write_pages
     from .progress import Bar
 
@@ -277,7 +395,7 @@ def gallery(directory: str, out: str, jobs: int, video: str, size: str | None, f
                 built.append(build_one(task))
                 bar(len(built), len(files))
         else:
-            from .build import estimated_seconds
+            from .pipeline import estimated_seconds
 
             longest_first = sorted(range(len(tasks)), key=lambda i: -estimated_seconds(scenarios[i]))
             building = True
@@ -307,8 +425,8 @@ def gallery(directory: str, out: str, jobs: int, video: str, size: str | None, f
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True)
-@click.option("--out", "out", default="gallery/compare", show_default=True, type=click.Path(file_okay=False))
+@SCENARIO_FILES
+@click.option("--out", "out", default="gallery/compare", show_default=True, type=_Folder())
 @VIDEO_OPTION
 @click.option("--fps", default=8, show_default=True, type=click.IntRange(1, 50))
 @click.option("--force", is_flag=True, help="Retrain even when cached runs are current.")
@@ -317,20 +435,22 @@ def gallery(directory: str, out: str, jobs: int, video: str, size: str | None, f
 @_training_errors
 def compare(files: tuple[str, ...], out: str, video: str, fps: int, force: bool, quiet: bool,
             allow_big: bool) -> None:
-    """Render scenario FILES side by side in one animation, frames aligned by game: OUT/compare.gif."""
-    from .build import obtain_run
+    """Render scenario FILES (or shipped names) side by side in one animation, frames aligned by
+    game: OUT/compare.gif."""
+    from .pipeline import obtain_run
     from .errors import shown
     from .fileio import remove_stale_temps
     from .progress import Bar
     from .renderer.compare import render_compare
 
-    scenarios = _load_all(files, allow_big)
+    paths = _resolved(files)
+    scenarios = _load_all(paths, allow_big, args=files)
     if len(scenarios) < 2:
         _fail("compare needs at least two scenario files")
-    for f, sc in zip(files, scenarios):
+    for f, sc in zip(paths, scenarios):
         if sc.seeds is not None:
             _fail(f"{shown(f)}: seeds: compare takes one-seed scenarios (a sweep's own render shows its seeds side by side)")
-    _unique_names(scenarios, files)
+    _unique_names(scenarios, paths)
     _check_video(video)
     _check_outputs(out, scenarios, video, ("compare.gif", "compare.mp4"), files=["run.npz"])
     remove_stale_temps(out)
@@ -371,3 +491,90 @@ def fetch(name: str, to: str, mirror: str | None, quiet: bool) -> None:
         download(name, to, mirror=mirror, report=None if quiet else lambda line: click.echo(line, err=True))
     except DataError as exc:
         _fail(str(exc))
+
+
+@main.group()
+def scenarios() -> None:
+    """The scenarios shipped with gananim: list them, or copy some to start your own."""
+
+
+def _shipped_summary(path: Path) -> str:
+    """A shipped scenario's title, else the first line of its description."""
+    from .yamlload import load_text
+
+    raw = load_text(path.read_text(encoding="utf-8"))
+    text = raw.get("title") or (raw.get("description") or "").strip() if isinstance(raw, dict) else ""
+    return (str(text).splitlines() or [""])[0]
+
+
+@scenarios.command("list")
+def scenarios_list() -> None:
+    """Each shipped scenario's name and title; `gananim render NAME` renders one."""
+    from .builtin import folder, names
+
+    shipped = names()
+    width = max(map(len, shipped), default=0)
+    for name in shipped:
+        click.echo(f"{name:<{width}}  {_shipped_summary(folder() / f'{name}.yaml')}".rstrip())
+
+
+@scenarios.command("copy")
+@click.argument("names", nargs=-1, shell_complete=_complete_shipped)
+@click.argument("dest", metavar="DIR", type=_Folder())
+@click.option("--all", "everything", is_flag=True, help="Every shipped scenario, and the gallery's layout (gallery.yaml).")
+@click.option("--force", is_flag=True, help="Replace files that are already in DIR.")
+def scenarios_copy(names: tuple[str, ...], dest: str, everything: bool, force: bool) -> None:
+    """Copy the shipped scenarios NAMES (or --all) into DIR, creating it; a file already there is
+    kept unless --force."""
+    import difflib
+    import shutil
+
+    from .builtin import LAYOUT, folder
+    from .builtin import names as shipped
+    from .errors import shown
+
+    if bool(names) == everything:
+        _fail("scenarios copy: give the NAMES of shipped scenarios, or --all, not both" if everything
+              else "scenarios copy: give the NAMES of shipped scenarios (gananim scenarios list), or --all", EXIT_USAGE)
+    wanted = [n.removesuffix(".yaml") for n in names] if names else shipped()
+    for name in wanted:
+        if name not in shipped():
+            close = difflib.get_close_matches(name, shipped(), 1)
+            _fail(f"{shown(name)}: no shipped scenario of that name; "
+                  + (f"did you mean {close[0]!r}?" if close else "`gananim scenarios list` shows them"))
+    files = [f"{n}.yaml" for n in dict.fromkeys(wanted)] + ([LAYOUT] if everything else [])
+    target = Path(dest)
+    there = [f for f in files if (target / f).exists()]
+    if there and not force:
+        _fail(f"{shown(target / there[0])}: already there"
+              + (f" (and {len(there) - 1} more)" if len(there) > 1 else "") + "; --force replaces them")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            shutil.copyfile(folder() / f, target / f)
+    except OSError as exc:
+        _fail(f"{shown(dest)}: cannot write there ({exc.strerror or exc})")
+    click.echo(f"scenarios: copied {len(files)} file{'s' * (len(files) != 1)} into {shown(target)}", err=True)
+
+
+SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
+
+
+def scenario_schema_text() -> str:
+    """The JSON Schema of a scenario file, as `gananim schema` prints it and the package ships it
+    (gananim/schema/scenario.schema.json): sorted keys, indent 2, a trailing newline."""
+    import json
+
+    from .scenario import Scenario
+
+    schema = Scenario.model_json_schema()  # validation mode: what a file may contain
+    schema |= {"$schema": SCHEMA_URL, "title": "gananim scenario",
+               "description": "A gananim scenario file: one GAN training game, and how it is drawn."}
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of a scenario file, for editors: completion and checks as you type
+    (the same text ships as gananim/schema/scenario.schema.json)."""
+    click.echo(scenario_schema_text(), nl=False)

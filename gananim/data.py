@@ -6,6 +6,9 @@ every draw; 1D distributions also have ``pdf(x)`` (numpy) so a probe can record 
 density next to what G makes. Mixtures (mixture, ring, grid) expose ``modes()`` -> (means
 (K, 2), stds (K,)) for mode coverage. Every distribution has ``view_range()``: the box where
 its mass lives, for grids and axes. Nothing here draws pictures.
+
+torch is imported where a draw is made, not with the module: the schema (scenario.py) takes
+its names and settings from these registries, and `gananim validate` draws nothing.
 """
 from __future__ import annotations
 
@@ -13,12 +16,14 @@ import functools
 import math
 import os
 from pathlib import Path
-from typing import Annotated, Callable, ClassVar, Literal, Optional, Sequence
+from typing import TYPE_CHECKING, Annotated, Callable, ClassVar, Literal, Optional, Sequence
 
 import numpy as np
-import torch
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, Strict, ValidationInfo, field_validator,
                       model_validator)
+
+if TYPE_CHECKING:
+    import torch
 
 Int = Annotated[int, Strict()]  # YAML's `true` is not 1, and 2.5 is not 2
 MAX_REAL = 1e6  # every real number of a scenario is 0 or between MIN_REAL and MAX_REAL in size
@@ -40,6 +45,8 @@ Real = Annotated[float, Strict(), AfterValidator(_in_range)]
 def per_seed(rngs: Sequence[torch.Generator], draw: Callable[[torch.Generator], torch.Tensor]) -> torch.Tensor:
     """draw(generator) for every seed's generator, stacked on a leading seed axis: each seed's
     draws come from its own stream, one call per generator, as in a run of that seed alone."""
+    import torch
+
     if len(rngs) == 1:
         return draw(rngs[0]).unsqueeze(0)
     return torch.stack([draw(g) for g in rngs])
@@ -73,6 +80,8 @@ class Gaussian(_Spec):
     domain: ClassVar[str] = "line"  # probes, panels and layouts are registered by domain
 
     def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        import torch
+
         return self.mean + self.std * torch.randn(n, 1, generator=rng)
 
     def pdf(self, x: np.ndarray) -> np.ndarray:
@@ -100,6 +109,8 @@ class _Mixture2D(_Spec):
         return np.full(len(means), 1.0 / len(means))
 
     def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        import torch
+
         weights, means, stds = _mixture_tensors(self)
         which = torch.multinomial(weights, n, replacement=True, generator=rng)
         return means[which] + stds[which] * torch.randn(n, 2, generator=rng)
@@ -116,6 +127,8 @@ def _mixture_tensors(spec: _Mixture2D) -> tuple[torch.Tensor, torch.Tensor, torc
     """(weights, means (k, 2), stds (k, 1)) as tensors, made once per spec (a 2D game draws
     a batch at every step). The spec is the cache key: Ring and Grid have hashable fields
     only; Mixture (a list of components) draws with its own `sample`."""
+    import torch
+
     means, stds = spec.modes()
     return (torch.as_tensor(spec.weights()), torch.as_tensor(means, dtype=torch.float32),
             torch.as_tensor(stds, dtype=torch.float32)[:, None])
@@ -181,6 +194,8 @@ class Mixture(_Mixture2D):
         return w / w.sum()
 
     def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        import torch
+
         which = torch.multinomial(torch.as_tensor(self.weights()), n, replacement=True, generator=rng)
         means = torch.tensor([c.mean for c in self.components], dtype=torch.float32)
         chol = torch.linalg.cholesky(torch.tensor([c.cov for c in self.components], dtype=torch.float64)).float()
@@ -204,6 +219,8 @@ class Sine(_Spec):
     _x_high_above_low = field_validator("x_high")(_above("x_low", -3.0))
 
     def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        import torch
+
         x = self.x_low + (self.x_high - self.x_low) * torch.rand(n, generator=rng)
         y = self.amplitude * torch.sin(self.frequency * x) + self.noise_width * torch.randn(n, generator=rng)
         return torch.stack([x, y], dim=1)
@@ -217,6 +234,8 @@ class Sine(_Spec):
 
 @functools.lru_cache(maxsize=8)
 def _digits(classes: Optional[tuple[int, ...]]) -> tuple[torch.Tensor, np.ndarray]:
+    import torch
+
     from .datasets import digits
 
     images, labels = digits(list(classes) if classes is not None else None)
@@ -241,6 +260,9 @@ class Digits(_Spec):
     dim: ClassVar[int] = 64
     domain: ClassVar[str] = "image"
     image_shape: ClassVar[tuple[int, int]] = (8, 8)
+    # images of each digit 0-9 in scikit-learn's copy (the UCI set's 1,797): the schema counts an
+    # epoch without loading scikit-learn; tests/test_startup.py checks them against the data
+    per_class: ClassVar[tuple[int, ...]] = (178, 182, 177, 183, 181, 182, 181, 179, 174, 180)
 
     _one_each = field_validator("classes")(_one_each)
 
@@ -250,9 +272,11 @@ class Digits(_Spec):
 
     def count(self) -> int:
         """How many images the set has (an epoch goes through each once)."""
-        return len(self.dataset()[1])
+        return sum(self.per_class[c] for c in (self.classes if self.classes is not None else range(10)))
 
     def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        import torch
+
         images, _ = self.dataset()
         return images[torch.randint(len(images), (n,), generator=rng)]
 
@@ -262,6 +286,8 @@ class Digits(_Spec):
 
 @functools.lru_cache(maxsize=4)
 def _idx(images: Path, labels: Path, classes: Optional[tuple[int, ...]]) -> tuple[torch.Tensor, np.ndarray]:
+    import torch
+
     from .datasets import read_images_and_labels, unit_range
 
     pixels, names = read_images_and_labels(images, labels)
@@ -362,6 +388,8 @@ class Idx(_Spec):
         return int(np.isin(read_idx(self._base / self.labels), self.classes).sum())
 
     def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        import torch
+
         images, _ = self.dataset()
         return images[torch.randint(len(images), (n,), generator=rng)]
 
@@ -381,6 +409,8 @@ class UniformNoise(_Spec):
 
     def standard(self, n: int, rng: torch.Generator) -> torch.Tensor:
         """The draws before shift and scale: U(0, 1)."""
+        import torch
+
         return torch.rand(n, self.dim, generator=rng)
 
     def place(self, u: torch.Tensor) -> torch.Tensor:
@@ -404,6 +434,8 @@ class NormalNoise(_Spec):
 
     def standard(self, n: int, rng: torch.Generator) -> torch.Tensor:
         """The draws before shift and scale: N(0, I)."""
+        import torch
+
         return torch.randn(n, self.dim, generator=rng)
 
     def place(self, u: torch.Tensor) -> torch.Tensor:

@@ -17,21 +17,22 @@ evaluated on at each Hessian game; ``spectra`` then returns eigenvalues in ascen
   negative and k most positive eigenvalues of the whole Hessian and of each block.
 
 The derivatives themselves come from the engines (engines/): this module holds the game
-functions and the spectral algorithms. Nothing here draws pictures.
+functions and the spectral algorithms. Nothing here draws pictures. torch, scipy and the
+engines are imported inside the functions: the schema reads MAX_EXACT_PARAMS without them.
 """
 from __future__ import annotations
 
 import copy
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import torch
-from scipy.linalg import eigh_tridiagonal
-from scipy.sparse.linalg import LinearOperator, eigsh
-from torch import nn
-from torch.func import functional_call
 
-from . import engines, losses
+from . import losses
+
+if TYPE_CHECKING:
+    import torch
+    from scipy.sparse.linalg import LinearOperator
+    from torch import nn
 
 MAX_EXACT_PARAMS = 400
 # relative accuracy of the Ritz values (ARPACK's test): on the shipped 2D games 1e-4 gives the
@@ -46,6 +47,8 @@ STACKED_MIN_POINTS = 16  # exact Hessians of this many points or more are taken 
 
 def flat_params(*modules: nn.Module) -> torch.Tensor:
     """All parameters of the modules, in order, as one detached vector."""
+    import torch
+
     return torch.cat([p.detach().reshape(-1) for m in modules for p in m.parameters()])
 
 
@@ -60,6 +63,8 @@ def _unflatten(D: nn.Module, G: nn.Module) -> Callable[[torch.Tensor], tuple[dic
     sizes = [int(np.prod(s)) for s in shapes]
 
     def split(theta):
+        import torch
+
         chunks = torch.split(theta, sizes)
         d = {n: c.reshape(s) for n, c, s, o in zip(names, chunks, shapes, owners) if o == "D"}
         g = {n: c.reshape(s) for n, c, s, o in zip(names, chunks, shapes, owners) if o == "G"}
@@ -73,7 +78,9 @@ def _stateless(module: nn.Module) -> nn.Module:
     forward is a deterministic function that changes nothing: batch norm normalises by the
     batch's statistics, as in training, without updating running ones (the function transforms
     refuse in-place updates, and a Hessian must not move the player); dropout is off."""
-    if engines.chained.layers_of(module) is not None:
+    from .engines.chained import layers_of
+
+    if layers_of(module) is not None:
         return module
     from torch.func import replace_all_batch_norm_modules_
 
@@ -91,6 +98,8 @@ class GameFunction:
         self.split = _unflatten(D, G)
 
     def __call__(self, theta, x, z, eps_real, eps_fake):
+        from torch.func import functional_call
+
         d_params, g_params = self.split(theta)
         fake = functional_call(self.G, g_params, (z,)) + eps_fake
         real = functional_call(self.D, d_params, (x + eps_real,)) if self.uses_real else None
@@ -119,6 +128,10 @@ def eigenvalues(V: Callable[..., torch.Tensor], thetas: torch.Tensor, *batches: 
     also return the eigenvalues of D's block of V and of G's block (of `g_own`, G's own loss,
     when given; of V otherwise).
     """
+    import torch
+
+    from . import engines
+
     n, p = thetas.shape
     # Stacked points (the chained engine) pay P backward passes per chunk, whatever its size: they
     # win with many points, torch.func (the autograd engine) with few. Each function asks its own
@@ -148,7 +161,16 @@ def hvp(f: Callable[..., torch.Tensor], theta: torch.Tensor, *batch: torch.Tenso
     """Hessian-vector products of f at theta (an object with ``__call__(v)`` and
     ``operator(part)``): chained by hand when f is a GameFunction of players that chain, by
     double backward otherwise."""
+    from . import engines
+
     return engines.for_function(f).hvp(f, theta, *batch)
+
+
+def eigsh(*args, **kwargs) -> np.ndarray:
+    """scipy's ARPACK eigsh (scipy.sparse.linalg), imported when a spectrum needs it."""
+    from scipy.sparse.linalg import eigsh
+
+    return eigsh(*args, **kwargs)
 
 
 def extremes(op: LinearOperator, k: int, seed: int = 0) -> np.ndarray:
@@ -174,9 +196,14 @@ def lanczos_extremes(matvec: Callable[[np.ndarray], np.ndarray], n: int, k: int,
 
     Converged means ARPACK's test: each of the 2k Ritz values theta has a residual |beta_m s_m|
     (the Lanczos bound on |A y - theta y| for its unit Ritz vector y) at most tol |theta|. Keeping
-    the whole Krylov basis costs memory (steps x n floats) but no product is thrown away: on the
-    2D games this takes about 1.5x fewer products than eigsh, whose restarts (ncv = 20) discard
-    most of its basis, for the same eigenvalues (1e-6 relative)."""
+    the whole Krylov basis costs memory (steps x n floats) but no product is thrown away: on
+    ring8's nine Hessians (8,899 parameters; whole and both blocks) it takes 1.5x fewer products
+    than eigsh (1,780 against 2,748), whose restarts (ncv = 20) discard most of its basis, for the
+    same eigenvalues (1e-6 relative). It is not faster there: products that cheap leave the
+    reorthogonalisation against the whole basis dearer than the products saved, and eigsh took
+    0.64-0.83x its time (benchmarks/bench.py, section l)."""
+    from scipy.linalg import eigh_tridiagonal
+
     steps = max(2 * k + 1, min(n, steps or LANCZOS_STEPS, LANCZOS_BASIS // n))
     basis = np.empty((steps + 1, n), dtype=np.float32)
     alpha, beta = np.empty(steps), np.empty(steps)

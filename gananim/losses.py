@@ -11,21 +11,23 @@ batch only, so it returns one value per seed (a scalar without leading axes).
 
 Every Loss also names ``value``: the quantity D maximises, recorded each game as the run's
 ``objective``, and its ``reference``: what that value is at the equilibrium (p_G = p_data).
-Nothing here draws pictures.
+Nothing here draws pictures. torch is imported inside the functions, not with the module: the
+schema takes the names and settings of these registries without it.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Literal, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, ClassVar, Literal, Optional, Sequence
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field
-from torch.nn.functional import logsigmoid, relu
 
 from .data import Real, per_seed
 
-Tensor = torch.Tensor
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+
 LOG4 = 2 * math.log(2)
 
 
@@ -36,6 +38,9 @@ def _mean(t: Tensor) -> Tensor:
 
 def value(real: Tensor, fake: Tensor) -> Tensor:
     """Minimax value V = E log D(x) + E log(1 - D(G(z))); -2 log 2 at the equilibrium (D = 1/2)."""
+    import torch
+
+    logsigmoid = torch.nn.functional.logsigmoid
     return _mean(logsigmoid(real)) + _mean(logsigmoid(-fake))
 
 
@@ -46,12 +51,16 @@ def minimax_d(real: Tensor, fake: Tensor) -> Tensor:
 
 def minimax_g(fake: Tensor) -> Tensor:
     """G minimises E log(1 - D(G(z))) (saturates: no gradient when D confidently rejects fakes)."""
-    return _mean(logsigmoid(-fake))
+    import torch
+
+    return _mean(torch.nn.functional.logsigmoid(-fake))
 
 
 def non_saturating_g(fake: Tensor) -> Tensor:
     """G minimises -E log D(G(z)) (Goodfellow et al. 2014's practical alternative)."""
-    return -_mean(logsigmoid(fake))
+    import torch
+
+    return -_mean(torch.nn.functional.logsigmoid(fake))
 
 
 def least_squares_d(real: Tensor, fake: Tensor) -> Tensor:
@@ -86,6 +95,9 @@ def wasserstein_value(real: Tensor, fake: Tensor) -> Tensor:
 
 def hinge_d(real: Tensor, fake: Tensor) -> Tensor:
     """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): E relu(1 - f(x)) + E relu(1 + f(G(z)))."""
+    import torch
+
+    relu = torch.nn.functional.relu
     return _mean(relu(1 - real)) + _mean(relu(1 + fake))
 
 
@@ -117,6 +129,8 @@ class Loss:
 
     def display(self, raw: Tensor) -> Tensor:
         """D as drawn: a probability for the logit losses, the raw score or critic otherwise."""
+        import torch
+
         return torch.sigmoid(raw) if self.output == "probability" else raw
 
 
@@ -141,6 +155,8 @@ LOSSES: dict[str, Loss] = {
 
 def _input_grad_sq(D: torch.nn.Module, x: Tensor) -> Tensor:
     """|grad_x D(x)|^2 per row, differentiable (for penalties): (..., B) for x (..., B, d)."""
+    import torch
+
     x = x.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
     return (grad**2).sum(dim=-1)
@@ -185,6 +201,8 @@ class WeightClip(_Regularizer):
     penalises: ClassVar[bool] = False
 
     def after_step(self, D: torch.nn.Module) -> None:
+        import torch
+
         with torch.no_grad():
             for p in D.parameters():
                 p.clamp_(-self.clip, self.clip)
@@ -201,6 +219,8 @@ class GradientPenalty(_Regularizer):
     weight: Real = Field(10.0, ge=0.0)
 
     def points(self, real, fake, rngs):
+        import torch
+
         # U(0, 1) per row, from the stream of the row's seed; (B, 1) or (S, B, 1) like real
         a = per_seed(rngs, lambda g: torch.rand(real.shape[-2], 1, generator=g)).reshape(*real.shape[:-1], 1)
         return a * real + (1 - a) * fake.detach()

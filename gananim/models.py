@@ -2,30 +2,33 @@
 
 A player spec (pydantic) builds an ``nn.Module``. Discriminators return *logits* (one per
 row); losses apply the sigmoid in log space so a confident D never produces log(0).
-Nothing here draws pictures.
+Nothing here draws pictures. torch is imported where a module is built, not with this module:
+the schema takes PLAYERS' names and settings (and parameter counts) without it. The players of
+many seeds trained side by side are a Stack (stack.py).
 """
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import torch
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_serializer
-from torch import nn
 
 from .data import Real
-from .engines.chained import affine_forward, layers_of
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 PARALLEL_MACS = 250_000  # a dense player with this many multiply-adds per row trains on every core
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "tanh": nn.Tanh,
-    "relu": nn.ReLU,
-    "leaky_relu": nn.LeakyReLU,
-    "elu": nn.ELU,
-    "sigmoid": nn.Sigmoid,
+# an activation's name -> its class in torch.nn (looked up when a player is built)
+ACTIVATIONS: dict[str, str] = {
+    "tanh": "Tanh",
+    "relu": "ReLU",
+    "leaky_relu": "LeakyReLU",
+    "elu": "ELU",
+    "sigmoid": "Sigmoid",
 }
 
 
@@ -57,6 +60,9 @@ class _Player(BaseModel):
 
     def build(self, d_in: int, d_out: int, rng: torch.Generator) -> nn.Module:
         """Build the module; every draw (PyTorch's default init included) comes from `rng`."""
+        import torch
+        from torch import nn
+
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=rng))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -85,6 +91,8 @@ class Linear(_Player):
         return [d_in, d_out]
 
     def _layers(self, d_in: int, d_out: int) -> nn.Module:
+        from torch import nn
+
         return nn.Linear(d_in, d_out)
 
 
@@ -109,10 +117,12 @@ class MLP(_Player):
         return [d_in, *self.hidden, d_out]
 
     def _layers(self, d_in: int, d_out: int) -> nn.Module:
+        from torch import nn
+
         layers: list[nn.Module] = []
         width = d_in
         for h in self.hidden:
-            layers += [nn.Linear(width, h), ACTIVATIONS[self.activation]()]
+            layers += [nn.Linear(width, h), getattr(nn, ACTIVATIONS[self.activation])()]
             width = h
         layers.append(nn.Linear(width, d_out))
         if self.output == "tanh":
@@ -155,185 +165,95 @@ class Conv(_Player):
 
     def widths(self, d_in: int, d_out: int) -> list[int]:
         """The numbers each weighted layer outputs for one row, from the input to the output."""
-        return [d_in] + [out for _, _, out in self._shapes(d_in, d_out)]
+        return [d_in] + [out for name, _, _, out in self._shapes(d_in, d_out) if name != "BatchNorm2d"]
 
     def parameter_count(self, d_in: int, d_out: int) -> int:
-        return sum(p.numel() for p in self._layers(d_in, d_out, meta=True).parameters())
+        return sum(params for _, params, _, _ in self._shapes(d_in, d_out))
 
     def macs(self, d_in: int, d_out: int) -> int:
         """A convolution uses every weight once per output position, a transposed one once per
         input position."""
-        return sum(macs for _, macs, _ in self._shapes(d_in, d_out))
+        return sum(macs for _, _, macs, _ in self._shapes(d_in, d_out))
 
-    def _shapes(self, d_in: int, d_out: int) -> list[tuple[nn.Module, int, int]]:
-        """(layer, multiply-adds, numbers out) of each (transposed) convolution for one row: a
-        forward pass on the meta device (shapes only, no arithmetic and no random draws)."""
-        module, seen = self._layers(d_in, d_out, meta=True), []
-
-        def hook(layer, inputs, output):
-            positions = (output if isinstance(layer, nn.Conv2d) else inputs[0]).shape[-2:].numel()
-            seen.append((layer, layer.weight.numel() * positions, output[0].numel()))
-
-        for layer in module.modules():
-            if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
-                layer.register_forward_hook(hook)
-        module(torch.empty(2, d_in, device="meta"))
+    def _shapes(self, d_in: int, d_out: int) -> list[tuple[str, int, int, int]]:
+        """(layer, parameters, multiply-adds, numbers out) of each layer with parameters for one
+        row, worked out from the plan by the convolution arithmetic: nothing is built, so the
+        schema and the cost estimate count without torch (tests/test_startup.py checks the counts
+        against the built modules)."""
+        seen: list[tuple[str, int, int, int]] = []
+        channels, side = 0, 0
+        for name, args, kwargs in self._plan(d_in, d_out):
+            if name == "Unflatten":
+                channels, side, _ = args[1]  # (channels, rows, cols), square
+            elif name in ("Conv2d", "ConvTranspose2d"):
+                c_in, c_out, kernel, stride, pad = args
+                weights = c_in * c_out * kernel * kernel
+                if name == "Conv2d":
+                    out_side = (side + 2 * pad - kernel) // stride + 1
+                    positions = out_side * out_side
+                else:
+                    out_side = (side - 1) * stride - 2 * pad + kernel
+                    positions = side * side
+                biases = c_out if kwargs.get("bias", True) else 0
+                seen.append((name, weights + biases, weights * positions, c_out * out_side * out_side))
+                channels, side = c_out, out_side
+            elif name == "BatchNorm2d":
+                seen.append((name, 2 * channels, 0, channels * side * side))  # a scale and a shift per channel
         return seen
 
     def parallel(self, d_in: int, d_out: int) -> bool:
         return True  # convolutions gain from every core even when small (digits_dcgan: 1.2x on 2 cores)
 
     def _layers(self, d_in: int, d_out: int, meta: bool = False) -> nn.Module:
-        with torch.device("meta") if meta else contextlib.nullcontext():
-            return self._discriminator(d_in) if d_out == 1 else self._generator(d_in, d_out)
+        import torch
+        from torch import nn
 
-    def _generator(self, d_in: int, d_out: int) -> nn.Module:
+        with torch.device("meta") if meta else contextlib.nullcontext():
+            return nn.Sequential(*(getattr(nn, name)(*args, **kwargs) for name, args, kwargs in self._plan(d_in, d_out)))
+
+    def _plan(self, d_in: int, d_out: int) -> list[tuple[str, tuple, dict]]:
+        """The layers in order, as (class name in torch.nn, arguments, keyword arguments): what
+        `_layers` builds and `_shapes` counts."""
+        return self._discriminator(d_in) if d_out == 1 else self._generator(d_in, d_out)
+
+    def _generator(self, d_in: int, d_out: int) -> list[tuple[str, tuple, dict]]:
         side = image_side(d_out)
         stages, small = conv_stages(side)
         bias = not self.batch_norm
         channels = [self.width * 2 ** (stages - 1 - k) for k in range(stages)]  # coarse to fine
-        first = nn.ConvTranspose2d(d_in, channels[0] if stages else 1, small, 1, 0, bias=bias or not stages)
-        layers: list[nn.Module] = [nn.Unflatten(1, (d_in, 1, 1)), first]
+        first = ("ConvTranspose2d", (d_in, channels[0] if stages else 1, small, 1, 0), {"bias": bias or not stages})
+        layers: list[tuple[str, tuple, dict]] = [("Unflatten", (1, (d_in, 1, 1)), {}), first]
         for k in range(stages):
             if self.batch_norm:
-                layers.append(nn.BatchNorm2d(channels[k]))
-            layers.append(nn.ReLU())
+                layers.append(("BatchNorm2d", (channels[k],), {}))
+            layers.append(("ReLU", (), {}))
             last = k == stages - 1
-            layers.append(nn.ConvTranspose2d(channels[k], 1 if last else channels[k + 1], 4, 2, 1, bias=bias or last))
-        return nn.Sequential(*layers, nn.Tanh(), nn.Flatten())
+            layers.append(("ConvTranspose2d", (channels[k], 1 if last else channels[k + 1], 4, 2, 1),
+                           {"bias": bias or last}))
+        return layers + [("Tanh", (), {}), ("Flatten", (), {})]
 
-    def _discriminator(self, d_in: int) -> nn.Module:
+    def _discriminator(self, d_in: int) -> list[tuple[str, tuple, dict]]:
         side = image_side(d_in)
         stages, small = conv_stages(side)
         bias = not self.batch_norm
-        layers: list[nn.Module] = [nn.Unflatten(1, (1, side, side))]
+        layers: list[tuple[str, tuple, dict]] = [("Unflatten", (1, (1, side, side)), {})]
         channels = 1
         for k in range(stages):
             out = self.width * 2 ** k
-            layers.append(nn.Conv2d(channels, out, 4, 2, 1, bias=bias or k == 0))
+            layers.append(("Conv2d", (channels, out, 4, 2, 1), {"bias": bias or k == 0}))
             if self.batch_norm and k > 0:
-                layers.append(nn.BatchNorm2d(out))
-            layers.append(nn.LeakyReLU(0.2))
+                layers.append(("BatchNorm2d", (out,), {}))
+            layers.append(("LeakyReLU", (0.2,), {}))
             channels = out
-        layers += [nn.Conv2d(channels, 1, small, 1, 0), nn.Flatten()]
-        return nn.Sequential(*layers)
+        return layers + [("Conv2d", (channels, 1, small, 1, 0), {}), ("Flatten", (), {})]
 
 
 PLAYERS: dict[str, type[_Player]] = {"linear": Linear, "mlp": MLP, "conv": Conv}
 
-class Stack:
-    """One player per seed, trained side by side: each parameter and buffer of the players is
-    stacked on a leading seed axis (weights (S, out, in), biases (S, out), batch norm's running
-    statistics (S, features)) and one call maps x (S, B, d_in) to (S, B, d_out), each seed's rows
-    through its own parameters only.
 
-    A player that chains (engines.chained.layers_of: affine layers and elementwise activations,
-    every player in PLAYERS) runs as batched matrix products (torch.baddbmm): one call for all
-    seeds. Any other module runs through torch.func.functional_call with its parameters and
-    buffers, under torch.func.vmap when there is more than one seed (random layers such as
-    dropout draw differently for each seed).
+def __getattr__(name: str) -> Any:
+    if name == "Stack":  # it moved to stack.py (torch at import); `from gananim.models import Stack` still works
+        from .stack import Stack
 
-    Modes: a call is a training forward (batch norm normalises by the batch and updates its
-    running statistics; dropout drops); `measure` is the same function without moving the
-    statistics (the recorded V); `loaded` gives the module in eval mode (running statistics, no
-    dropout) for the probes, which show what the players do, not what a training step sees.
-    """
-
-    def __init__(self, modules: list[nn.Module]):
-        self.template = modules[0]
-        self.names = [name for name, _ in self.template.named_parameters()]
-        stacked = [torch.stack([dict(m.named_parameters())[n].detach() for m in modules]) for n in self.names]
-        # every parameter lives in one flat buffer (parameter by parameter, each (S, ...) in
-        # order), so an optimiser updates a player with a few calls on `data`, not a few per
-        # parameter; the parameters are leaves that share its memory
-        self.data = torch.cat([t.reshape(-1) for t in stacked])
-        sizes = [t.numel() for t in stacked]
-        self.params = [chunk.view(t.shape).detach().requires_grad_(True)
-                       for chunk, t in zip(torch.split(self.data, sizes), stacked)]
-        self.buffers = {n: torch.stack([dict(m.named_buffers())[n].detach().clone() for m in modules])
-                        for n, _ in self.template.named_buffers()}
-        self.layers = layers_of(self.template)  # None: not a chain of affine layers and activations
-        self._call = None
-        self._runner: tuple[nn.Module, list] | None = None
-
-    def __len__(self) -> int:
-        return self.params[0].shape[0]
-
-    def parameters(self) -> list[torch.Tensor]:
-        return self.params
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if self.layers is not None:
-            return affine_forward(self.layers, self.params, x)
-        return self._functional(x)
-
-    def sample(self, x: torch.Tensor) -> torch.Tensor:
-        """A training forward without a gradient graph (G's fakes for D's step)."""
-        with torch.no_grad():
-            return self(x)
-
-    def measure(self, x: torch.Tensor) -> torch.Tensor:
-        """The training forward's output without a gradient graph and without moving buffers."""
-        with torch.no_grad():
-            if self.layers is not None:
-                return affine_forward(self.layers, self.params, x)
-            return self._functional(x, {name: b.clone() for name, b in self.buffers.items()})
-
-    def _functional(self, x: torch.Tensor, buffers: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
-        from torch.func import functional_call, vmap
-
-        template, names, buffer_names = self.template, self.names, list(self.buffers)
-        template.train()  # a training forward (probes leave it in eval mode: `loaded`)
-
-        def one(ps, bs, xs):  # one seed's parameters and buffers (batch norm updates its own in place)
-            return functional_call(template, {**dict(zip(names, ps)), **dict(zip(buffer_names, bs))}, (xs,))
-
-        stacked = tuple((self.buffers if buffers is None else buffers).values())
-        if len(self) == 1:
-            if buffers is None:  # a training forward: the same numbers without functional_call's rebinding
-                return self._single(x)
-            return one(tuple(p[0] for p in self.params), tuple(b[0] for b in stacked), x[0]).unsqueeze(0)
-        if self._call is None:
-            self._call = vmap(one, randomness="different")
-        return self._call(tuple(self.params), stacked, x)
-
-    def _single(self, x: torch.Tensor) -> torch.Tensor:
-        """One seed's training forward through a copy of the template that holds this call's
-        views of the stacked parameters and, as its buffers, views of the stacked buffers (batch
-        norm moves them in place): what functional_call computes, without its per-call cost
-        (0.1 ms, a tenth of a 8x8 DCGAN's step; benchmarks/bench.py, section i)."""
-        if self._runner is None:
-            runner, slots = copy.deepcopy(self.template).train(), []
-            for name in self.names:
-                owner, _, attr = name.rpartition(".")
-                module = runner.get_submodule(owner)
-                del module._parameters[attr]  # the attribute set below is found before Module.__getattr__
-                slots.append((module, attr))
-            for name, stacked in self.buffers.items():
-                owner, _, attr = name.rpartition(".")
-                runner.get_submodule(owner)._buffers[attr] = stacked[0]
-            self._runner = (runner, slots)
-        runner, slots = self._runner
-        for (module, attr), p in zip(slots, self.params):
-            module.__dict__[attr] = p[0]
-        return runner(x[0]).unsqueeze(0)
-
-    @staticmethod
-    def flat_grad(grads: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """Gradients of the parameters laid out like `data`."""
-        return torch.cat([g.reshape(-1) for g in grads])
-
-    def flat(self, s: int) -> torch.Tensor:
-        """Seed s's parameters as one detached vector (in the template's parameter order)."""
-        return torch.cat([p[s].detach().reshape(-1) for p in self.params])
-
-    def loaded(self, s: int) -> nn.Module:
-        """The template module, loaded with seed s's current parameters and buffers and in eval
-        mode (for probes, which take ordinary modules). One module serves every seed: the next
-        load overwrites it; a training forward puts it back in training mode."""
-        with torch.no_grad():
-            for p, own in zip(self.params, self.template.parameters()):
-                own.copy_(p[s])
-            for name, own in self.template.named_buffers():
-                own.copy_(self.buffers[name][s])
-        return self.template.eval()
+        return Stack
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

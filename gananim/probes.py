@@ -5,16 +5,21 @@ mode coverage for mixtures).
 A probe is built once per training with its own random stream (so recording never changes
 the training's draws) and called at each record point. It returns plain numpy arrays; the
 renderer draws them. PROBES maps the data's domain to its probe. Nothing here draws pictures.
+torch and the measures (scipy) are imported when a probe is made or called: cost.py reads the
+probes' sizes (`cost`) for `gananim validate` without them.
 """
 from __future__ import annotations
 
+import functools
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from .losses import LOSSES
-from .imagemetrics import class_histogram, class_kl, classes_covered, frechet_distance, precision_recall, real_radii
-from .metrics import energy_distance_to, mode_coverage, wasserstein_1d
 from .scenario import Scenario
+
+if TYPE_CHECKING:
+    import torch
 
 METRIC_SAMPLES = 2500  # G samples per snapshot for coverage (VEEGAN/PacGAN use 2,500)
 DISTANCE_SAMPLES = 1000  # samples from each side for the energy distance
@@ -24,8 +29,25 @@ def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().numpy().astype(np.float64)
 
 
+def _no_grad(method):
+    """torch.no_grad() around a method, with torch imported when it is called."""
+
+    @functools.wraps(method)
+    def wrapped(*args, **kwargs):
+        import torch
+
+        with torch.no_grad():
+            return method(*args, **kwargs)
+
+    return wrapped
+
+
 class _Probe:
     def __init__(self, sc: Scenario, real_set: torch.Tensor | None, seed: int):
+        import torch
+
+        from .metrics import energy_distance_to
+
         self.sc = sc
         self.rng = torch.Generator().manual_seed(seed)
         data, noise = sc.data, sc.noise
@@ -57,6 +79,8 @@ class _Probe:
         return {}
 
     def common(self, G, D) -> dict[str, np.ndarray]:
+        from .metrics import mode_coverage
+
         fakes = G(self.z_metric)
         out = {
             "d_real_mean": np.float64(self.d(D, self.real).mean()),
@@ -83,6 +107,8 @@ class Probe1D(_Probe):
         return rows, sc.record.grid + 130 + 3 * mapping
 
     def __init__(self, sc: Scenario, real_set: torch.Tensor | None, seed: int):
+        import torch
+
         super().__init__(sc, real_set, seed)
         rec, data, noise = sc.record, sc.data, sc.noise
         lo, hi = data.view_range()
@@ -105,9 +131,11 @@ class Probe1D(_Probe):
 
     def distances(self, fakes: np.ndarray) -> dict[str, np.ndarray]:
         """The true W1 to the data: cheap on a line (sorting)."""
+        from .metrics import wasserstein_1d
+
         return {"w1": np.float64(wasserstein_1d(fakes[:, 0], self.real_metric[:, 0]))}
 
-    @torch.no_grad()
+    @_no_grad
     def __call__(self, G: torch.nn.Module, D: torch.nn.Module) -> dict[str, np.ndarray]:
         g_of_z = G(self.z_fixed)  # (N, 1) images of the fixed noise draws
         fakes = _np(G(self.z_density)[:, 0])
@@ -137,6 +165,8 @@ class Probe2D(_Probe):
     manifold_points = 60  # points along each line
 
     def __init__(self, sc: Scenario, real_set: torch.Tensor | None, seed: int):
+        import torch
+
         super().__init__(sc, real_set, seed)
         (x0, x1), (y0, y1) = sc.data.view_range()
         view = sc.record.view
@@ -150,6 +180,8 @@ class Probe2D(_Probe):
 
     def _manifold_noise(self, noise) -> torch.Tensor | None:
         """A grid in noise space: (L, M, dz) for 1D and 2D noise, None above."""
+        import torch
+
         lo, hi = noise.view_range()
         t = torch.linspace(lo, hi, self.manifold_points * 3 if noise.dim == 1 else self.manifold_points)
         if noise.dim == 1:
@@ -162,6 +194,8 @@ class Probe2D(_Probe):
         return None
 
     def __call__(self, G: torch.nn.Module, D: torch.nn.Module) -> dict[str, np.ndarray]:
+        import torch
+
         with torch.no_grad():
             g_of_z = G(self.z_fixed)  # (N, 2)
             out = self.common(G, D) | {
@@ -198,6 +232,7 @@ class ProbeImage(_Probe):
 
     def __init__(self, sc: Scenario, real_set: torch.Tensor | None, seed: int):
         from .classifier import classifier_for
+        from .imagemetrics import class_histogram, real_radii
 
         super().__init__(sc, real_set, seed)
         images, labels = sc.data.dataset()
@@ -218,8 +253,10 @@ class ProbeImage(_Probe):
                       "image_shape": list(self.shape), "games_per_epoch": sc.games_per_epoch(),
                       "time_unit": "epoch" if sc.training.epochs is not None else "game"}
 
-    @torch.no_grad()
+    @_no_grad
     def __call__(self, G: torch.nn.Module, D: torch.nn.Module) -> dict[str, np.ndarray]:
+        from .imagemetrics import class_histogram, class_kl, classes_covered, frechet_distance, precision_recall
+
         g_of_z = G(self.z_fixed)  # (N, pixels) images of the fixed noise vectors
         fakes = G(self.z_metric[: self.measure_samples]).numpy().reshape(-1, *self.shape)
         probs, features = self.classifier.probabilities(fakes), self.classifier.features(fakes)

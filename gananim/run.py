@@ -47,6 +47,19 @@ class Run:
     def __repr__(self) -> str:
         return f"Run({self.meta.get('name')!r}, games={len(self.arrays.get('game', []))}, arrays={sorted(self.arrays)})"
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the title and the headline numbers (those of summary.json and the
+        gallery's card)."""
+        import html
+
+        from .metrics import headline, sweep_headline
+        from .notebook import numbers_table
+
+        summary = headline(self) if self.seeds is None else sweep_headline(self)
+        return (f"<div><b>{html.escape(self.title)}</b> (Run: {summary['games']} games"
+                f"{'' if self.seeds is None else f', {len(self.seeds)} seeds'}; arrays: "
+                f"{html.escape(', '.join(sorted(self.arrays)))})</div>{numbers_table(summary)}")
+
     @property
     def scenario(self) -> dict[str, Any]:
         """The resolved scenario (defaults filled, the title as displayed) as a plain dict: the

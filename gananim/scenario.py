@@ -49,7 +49,16 @@ def _union(registry: dict[str, type[BaseModel]]) -> Any:
 
 
 class _Block(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    # validate_assignment: `sc.training.d_steps = 0` in Python is refused at once, as in a file
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ScenarioError(one_line(f"<set in Python>: {type(self).__name__}.{_describe(first, {name: value})} "
+                                         "(Scenario.replace names the whole dotted key)")) from None
 
 
 Betas = tuple[Annotated[Real, Field(ge=0, lt=1)], Annotated[Real, Field(ge=0, lt=1)]]
@@ -275,7 +284,9 @@ class Scenario(_Block):
             if len(set(self.seeds)) != len(self.seeds):
                 raise _KeyError("seeds", "must not repeat a seed", self.seeds)
         elif self.seed is None:
-            self.seed = 0  # the default seed, filled in: `seed: 0` and no seed are the same game
+            # the default seed, filled in: `seed: 0` and no seed are the same game (set in __dict__:
+            # an assignment would validate the whole scenario again, validate_assignment)
+            self.__dict__["seed"] = 0
         n = getattr(self.data, "samples", None)
         if n is not None and self.training.batch_size > n:
             raise _KeyError("training.batch_size", f"must be <= data.samples ({n})", self.training.batch_size)
@@ -371,6 +382,33 @@ class Scenario(_Block):
     def display_title(self) -> str:
         return self.title or self.name.replace("_", " ").capitalize()
 
+    def checked(self) -> "Scenario":
+        """This scenario validated again as a whole, as its file would be (after changes made in
+        Python): a new Scenario, or ScenarioError with the usual one-line message."""
+        return parse_scenario(self.model_dump(mode="json"), getattr(self, "_source", None) or self.name, self.name,
+                              getattr(self, "_base", None))
+
+    def replace(self, key: str, value: Any) -> "Scenario":
+        """A copy with the dotted `key` set to `value`, validated like a file:
+        ``sc.replace("training.d_steps", 5)``; a bad key or value raises ScenarioError naming it
+        (``FILE: training.d_steps: ...``). The copy keeps the name, so it renders into the same
+        folder, and its cache key follows the change."""
+        raw = self.model_dump(mode="json")
+        parts = key.split(".") if isinstance(key, str) and key else []
+        if not parts or not all(parts):
+            raise ScenarioError(f"replace: key must be a dotted name such as 'training.d_steps' (got {key!r})")
+        where = raw
+        for depth, part in enumerate(parts[:-1]):
+            nxt = where.get(part) if isinstance(where, dict) else None
+            if nxt is None and isinstance(where, dict):
+                nxt = where[part] = {}
+            if not isinstance(nxt, dict):
+                raise ScenarioError(f"{getattr(self, '_source', None) or self.name}: {'.'.join(parts[:depth + 1])}: not a block of keys, "
+                                    f"cannot set {key!r} inside it")
+            where = nxt
+        where[parts[-1]] = value
+        return parse_scenario(raw, getattr(self, "_source", None) or self.name, self.name, getattr(self, "_base", None))
+
     def recorded(self) -> dict[str, Any]:
         """The scenario as a run's header keeps it: every key, defaults filled, the title as
         displayed."""
@@ -400,14 +438,54 @@ def _dotted(loc: tuple, raw: Any) -> str:
     return ".".join(parts).replace(".[", "[") or "(top level)"
 
 
-def _describe(err: dict, raw: Any) -> str:
+def _members(tp: Any) -> list[Any]:
+    """The types a field's annotation allows: Annotated and Optional unwrapped, unions flattened."""
+    from typing import get_args, get_origin
+
+    if get_origin(tp) is Annotated:
+        return _members(get_args(tp)[0])
+    if get_origin(tp) is Union or type(tp).__name__ == "UnionType":
+        return [m for arg in get_args(tp) for m in _members(arg) if m is not type(None)]
+    return [tp]
+
+
+def _keys_at(loc: tuple, model: type[BaseModel]) -> list[str]:
+    """The keys allowed in the block at `loc` (a pydantic error's location, union tags included:
+    ('generator', 'mlp')), found by walking the models' fields from `model`."""
+    from typing import get_args
+
+    types: list[Any] = [model]
+    for elem in loc:
+        models = [t for t in types if isinstance(t, type) and issubclass(t, BaseModel)]
+        if isinstance(elem, int):  # an item of a list or tuple
+            types = [m for t in types if not isinstance(t, type) for a in get_args(t)[:1] or () for m in _members(a)]
+        elif any(elem in m.model_fields for m in models):
+            types = [x for m in models if elem in m.model_fields for x in _members(m.model_fields[elem].annotation)]
+        else:  # a union tag: the member whose `kind` it is
+            types = [m for m in models if "kind" in m.model_fields and elem in get_args(m.model_fields["kind"].annotation)]
+    fields = {f for t in types if isinstance(t, type) and issubclass(t, BaseModel) for f in t.model_fields}
+    return sorted(fields)
+
+
+def _did_you_mean(loc: tuple, model: type[BaseModel]) -> str:
+    """'; did you mean 'games'?' for an unknown key close to one allowed there, else ''."""
+    import difflib
+
+    if not loc or not isinstance(loc[-1], str):
+        return ""
+    close = difflib.get_close_matches(loc[-1], _keys_at(loc[:-1], model), 1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _describe(err: dict, raw: Any, model: type[BaseModel] | None = None) -> str:
+    """One line for a pydantic error; `model`: the model whose input `raw` is (default Scenario)."""
     key, kind, got = _dotted(err["loc"], raw), err["type"], err.get("input")
     if kind in ("int_type", "float_type") and isinstance(got, str):
         return f"{key}: must be a number, not text (got {excerpt(got)})"
     if kind == "bool_type":
         return f"{key}: must be true or false (got {excerpt(got)})"
     if kind == "extra_forbidden":
-        return f"{key}: unknown key"
+        return f"{key}: unknown key{_did_you_mean(tuple(err['loc']), model or Scenario)}"
     if kind == "missing" and not isinstance(err["loc"][-1], int):
         return f"{key}: required key is missing"
     if kind == "union_tag_invalid":
@@ -463,7 +541,16 @@ def parse_scenario(raw: Any, source: str = "<scenario>", name: str = "scenario",
         missing = isinstance(first.get("ctx", {}).get("error"), MissingData)
         raise (DataMissing if missing else ScenarioError)(one_line(f"{source}: {_describe(first, raw)}")) from None
     object.__setattr__(sc, "_name", name)
+    object.__setattr__(sc, "_source", source)
+    object.__setattr__(sc, "_base", base)
     return sc
+
+
+def scenario_from_dict(raw: Any, name: str = "scenario", base: str | Path | None = None) -> Scenario:
+    """A Scenario from a mapping written in Python (the keys of a scenario file), validated like
+    a file: ScenarioError with one line naming the key. `name` names its output folder; `base`
+    is the folder that data file names are relative to (default: the working folder)."""
+    return parse_scenario(raw, f"<{name}>", name, None if base is None else Path(base))
 
 
 RESERVED_NAMES = ("index.html", "gallery.md")  # the gallery's own pages beside the folders

@@ -1,7 +1,7 @@
 """The gallery's worker processes: started before the scenario files are checked (their
 imports overlap that work), one thread each, stopped with their temporary files removed.
 
-A worker runs `build_one` (build.build on one scenario file). SIGTERM or Ctrl-C makes it remove
+A worker runs `build_one` (pipeline.build on one scenario file). SIGTERM or Ctrl-C makes it remove
 the temporary files it is writing and exit at once; `stop_workers` sends SIGTERM and waits.
 Nothing here draws pictures or trains: build does.
 """
@@ -16,8 +16,8 @@ from multiprocessing import get_context
 
 
 def build_one(args: tuple) -> "object":
-    """One gallery task: build a scenario file (build.build) with the command's settings."""
-    from .build import build
+    """One gallery task: build a scenario file (pipeline.build) with the command's settings."""
+    from .pipeline import build
     from .cli import _configure_warnings
 
     path, out, force, video, quiet, size = args
@@ -28,7 +28,7 @@ def build_one(args: tuple) -> "object":
 def _warm() -> None:
     """A worker's first task: the imports (torch, matplotlib, scipy), done while the main
     process checks the scenario files."""
-    from . import build, metrics, trainer  # noqa: F401
+    from . import metrics, pipeline, trainer  # noqa: F401
     from .renderer import animate, compare, figures, sweep  # noqa: F401 (the renderer imports them when it draws)
     import scipy.sparse.linalg  # noqa: F401
 

@@ -46,9 +46,10 @@ def in_process(*args, cwd):
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
-def one_error_line(res) -> str:
-    """The run failed with exit status 2 and exactly one bounded error line."""
-    assert res.returncode == 2, (res.returncode, res.stderr[-2000:])
+def one_error_line(res, status: int = 2) -> str:
+    """The run failed with exit status `status` (2: bad input; 3: a diverged game) and exactly one
+    bounded error line."""
+    assert res.returncode == status, (res.returncode, res.stderr[-2000:])
     lines = res.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("gananim: error: "), res.stderr[-2000:]
     assert len(lines[0]) <= len("gananim: error: ") + MAX_MESSAGE
@@ -267,7 +268,7 @@ def test_a_huge_learning_rate_counts_as_diverged(tmp_path):
     raw = yaml.safe_load(tutorial)
     raw["optimizer"]["lr"] = 1e6
     (tmp_path / "lr.yaml").write_text(yaml.safe_dump(raw))
-    line = one_error_line(gananim("render", "lr.yaml", "--out", "out", "-q", cwd=tmp_path))
+    line = one_error_line(gananim("render", "lr.yaml", "--out", "out", "-q", cwd=tmp_path), status=3)
     assert "lr.yaml: training diverged at game " in line and "parameters reached" in line
     assert "try a smaller optimizer.lr (the discriminator's is 1e+06)" in line
     assert not re.search(r"\b(nan|inf)\b", line.lower())  # finite values only
@@ -277,7 +278,7 @@ def test_a_huge_learning_rate_counts_as_diverged(tmp_path):
 def test_huge_initial_weights_point_at_init_std(tmp_path):
     raw = tiny(discriminator={"kind": "linear", "init": "normal", "init_std": 1e6})
     (tmp_path / "init.yaml").write_text(yaml.safe_dump(raw))
-    line = one_error_line(gananim("render", "init.yaml", "--out", "out", "-q", cwd=tmp_path))
+    line = one_error_line(gananim("render", "init.yaml", "--out", "out", "-q", cwd=tmp_path), status=3)
     assert "training diverged" in line and "discriminator.init_std (1e+06) is large: try a smaller one" in line
 
 

@@ -102,3 +102,30 @@ def test_wasserstein_1d_equals_scipy():
         u, v = rng.normal(size=n), rng.normal(shift, 1.5, size=m)
         assert wasserstein_1d(u, v) == pytest.approx(wasserstein_distance(u, v), rel=1e-12)
     assert wasserstein_1d(np.zeros(5), np.ones(5)) == pytest.approx(1.0)
+
+
+def test_summary_numbers_keep_the_digits_they_mean(tiny_run, tmp_path):
+    """A re-render on another machine must not rewrite summary.json over the 16th digit."""
+    import json
+
+    from gananim.metrics import rounded
+    from gananim.renderer import render
+
+    assert rounded({"a": [0.1234567891, -2.0e-9 / 3], "b": 7, "c": None, "d": True, "e": "x"}) == \
+        {"a": [0.123457, -6.66667e-10], "b": 7, "c": None, "d": True, "e": "x"}
+    assert rounded(-1.3862943611198906) == -1.38629 and rounded(float("nan")) != rounded(float("nan"))
+    render(tiny_run, tmp_path)
+    text = (tmp_path / "summary.json").read_text()
+
+    def floats(v):
+        if isinstance(v, float):
+            yield v
+        elif isinstance(v, dict):
+            for x in v.values():
+                yield from floats(x)
+        elif isinstance(v, list):
+            for x in v:
+                yield from floats(x)
+
+    values = list(floats(json.loads(text)))
+    assert len(values) > 10 and all(float(f"{v:.6g}") == v for v in values)

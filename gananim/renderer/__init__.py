@@ -130,7 +130,7 @@ def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video
     if video not in VIDEO:
         raise ValueError(f"video must be one of {VIDEO} (got {video!r})")
     from . import style
-    from ..metrics import headline, sweep_headline
+    from ..metrics import headline, rounded, sweep_headline
 
     if video != "gif":
         from .animate import check_video
@@ -140,7 +140,7 @@ def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(out)  # left by a render that was killed
     settings = run.scenario["render"]
-    summary = headline(run) if run.seeds is None else sweep_headline(run)  # computed first: a run that cannot be summarised writes nothing
+    summary = rounded(headline(run) if run.seeds is None else sweep_headline(run))  # computed first: a run that cannot be summarised writes nothing
     written: dict[str, Path] = {}
     with style.theme():
         for name in settings["outputs"]:

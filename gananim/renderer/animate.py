@@ -377,41 +377,56 @@ class VideoUnavailable(RuntimeError):
     """MP4 output was asked for but the optional video extra is not installed."""
 
 
-VIDEO_HINT = "mp4 output needs the optional video extra: pip install 'gananim[video]' (imageio-ffmpeg)"
+VIDEO_HINT = "mp4 output needs the optional video extra: pip install 'gananim[video]' (imageio, imageio-ffmpeg)"
+# ffmpeg's output options: no encoder or muxer version strings, timestamps or metadata in the file
+# (the same frames give the same bytes on every run), and one thread (x264's threads split frames
+# in ways that depend on the machine's cores)
+MP4_OUTPUT = ["-f", "mp4", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", "-threads", "1"]
 
 
 def check_video() -> None:
-    """Raise VideoUnavailable with an install hint when imageio-ffmpeg is missing."""
+    """Raise VideoUnavailable with an install hint when imageio or imageio-ffmpeg (the ffmpeg
+    binary imageio's FFMPEG plugin runs) is missing."""
     try:
+        import imageio.v2  # noqa: F401
         import imageio_ffmpeg  # noqa: F401
     except ImportError:
         raise VideoUnavailable(VIDEO_HINT) from None
 
 
-def write_mp4(frames: list[np.ndarray], path: str | Path, pace) -> Path:
-    """Write frames as an H.264 MP4 (yuv420p, plays in browsers and slide software), atomically,
-    with the GIF's timing: each frame repeated for its time at a frame rate that divides them
-    all (20 fps for times in multiples of QUANTUM_MS)."""
-    check_video()
-    import imageio_ffmpeg
-
-    durations = _durations(frames, pace)
+def mp4_timing(durations: list[int]) -> tuple[float, list[int]]:
+    """(frames per second, repeats per frame): each frame repeated for its time at a frame rate
+    that divides them all (20 fps for times in multiples of QUANTUM_MS)."""
     unit = math.gcd(*durations)
     if unit < 20:  # times that share no usable unit: the shortest frame is the unit
         unit = min(durations)
-    fps = 1000 / unit
-    repeats = [max(1, round(d / unit)) for d in durations]
-    h, w = frames[0].shape[:2]
+    return 1000 / unit, [max(1, round(d / unit)) for d in durations]
+
+
+def write_mp4(frames: list[np.ndarray], path: str | Path, pace) -> Path:
+    """Write frames as an H.264 MP4 (yuv420p, plays in browsers and slide software), atomically,
+    with the GIF's timing (mp4_timing: a constant frame rate, frames repeated for their time).
+
+    Through imageio's FFMPEG plugin, which runs imageio-ffmpeg's ffmpeg with the options given
+    here: the file is byte for byte what imageio_ffmpeg.write_frames writes with them, in the same
+    time within noise (benchmarks/bench.py, section l). Its writer object (imageio.v2.get_writer), not
+    imageio.v3.imwrite: imwrite does not close the writer when a frame fails, so ffmpeg runs on
+    and writes the temporary file after it has been removed; here the writer is closed first."""
+    check_video()
+    import imageio.v2
+
+    fps, repeats = mp4_timing(_durations(frames, pace))
     with atomic_path(path) as tmp:
-        writer = imageio_ffmpeg.write_frames(
-            str(tmp), (w, h), fps=fps, codec="libx264", pix_fmt_out="yuv420p", macro_block_size=2,
-            ffmpeg_log_level="error", output_params=["-f", "mp4", "-fflags", "+bitexact", "-flags:v", "+bitexact",
-                                                     "-map_metadata", "-1", "-threads", "1"])
-        writer.send(None)
-        for frame, count in zip(frames, repeats):
-            for _ in range(count):
-                writer.send(np.ascontiguousarray(frame))
-        writer.close()
+        writer = imageio.v2.get_writer(tmp, format="FFMPEG", fps=fps, codec="libx264", quality=5,
+                                       pixelformat="yuv420p", macro_block_size=2, ffmpeg_log_level="error",
+                                       output_params=list(MP4_OUTPUT))  # a copy: the plugin extends it
+        try:
+            for frame, count in zip(frames, repeats):
+                frame = np.ascontiguousarray(frame)
+                for _ in range(count):
+                    writer.append_data(frame)
+        finally:
+            writer.close()  # ffmpeg has finished with the file before atomic_path renames or removes it
     return Path(path)
 
 

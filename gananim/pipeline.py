@@ -91,13 +91,13 @@ def cached_run(sc: Scenario, folder: Path) -> Optional[Run]:
 
 def obtain_run(sc: Scenario, folder: Path, force: bool = False, quiet: bool = True) -> tuple[Run, bool]:
     """The folder's cached run for this scenario, or a fresh training; (run, trained)."""
-    from .progress import Bar
-    from .trainer import train
-
     run = None if force else cached_run(sc, folder)
     if run is not None:  # same numbers; the presentation may have changed
         run.meta |= {"scenario": sc.recorded()}
         return run, False
+    from .progress import Bar
+    from .trainer import train  # torch: imported only when something is trained
+
     bar = Bar(f"{sc.name}: training", "games", enabled=not quiet)
     run = train(sc, progress=bar)
     bar.close()
@@ -108,22 +108,37 @@ def build(path: str | Path, out: str | Path, *, force: bool = False, video: str 
           quiet: bool = True, size: str | None = None) -> Built:
     """Train (or reuse) and render (or reuse) one scenario file into out/<stem>/; `size`
     (web, slide) replaces the file's render.size."""
+    sc = load_scenario(path)
+    return _build_checked(sc, Path(path).read_bytes(), str(path), out, force, video, quiet, size)
+
+
+def build_scenario(sc: Scenario, out: str | Path, *, force: bool = False, video: str = "gif",
+                   quiet: bool = True, size: str | None = None) -> Built:
+    """``build`` for a Scenario made in Python (scenario_from_dict, Scenario.replace): the same
+    cache, into out/<sc.name>/; its scenario.yaml is the scenario as validated (every key)."""
+    import yaml
+
+    text = yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True).encode()
+    return _build_checked(sc, text, getattr(sc, "_source", None) or sc.name, out, force, video, quiet, size)
+
+
+def _build_checked(sc: Scenario, text: bytes, source: str, out: str | Path, force: bool, video: str, quiet: bool,
+                   size: str | None) -> Built:
     from .errors import TrainingError
 
     start = time.perf_counter()
-    sc = load_scenario(path)
     if size is not None:
         sc.render.size = size
     folder = Path(out) / sc.name  # sc.name is one plain folder name (scenario.check_name)
     check_outputs(out, [sc], video)
     remove_stale_temps(folder)  # left by a build that was killed (SIGKILL) in this folder
     try:
-        return _build(sc, path, folder, force, video, quiet, start)
+        return _build(sc, text, folder, force, video, quiet, start)
     except TrainingError as exc:  # name the file: the gallery trains many
-        raise TrainingError(f"{path}: {exc}") from None
+        raise TrainingError(f"{source}: {exc}") from None
 
 
-def _build(sc: Scenario, path, folder: Path, force: bool, video: str, quiet: bool, start: float) -> Built:
+def _build(sc: Scenario, text: bytes, folder: Path, force: bool, video: str, quiet: bool, start: float) -> Built:
     from .progress import Bar
     from .renderer import expected_files, render
 
@@ -140,5 +155,5 @@ def _build(sc: Scenario, path, folder: Path, force: bool, video: str, quiet: boo
         with atomic_open(key_file, "w") as fh:
             fh.write(key)
     with atomic_open(folder / "scenario.yaml") as fh:  # the page links the file it was made from
-        fh.write(Path(path).read_bytes())
+        fh.write(text)
     return Built(sc.name, folder, trained, not fresh, time.perf_counter() - start)

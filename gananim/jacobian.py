@@ -1,0 +1,345 @@
+"""Spectra of the game Jacobian: the Jacobian of the joint gradient field the players follow.
+
+With theta = [theta_D, theta_G] flat, D minimising its loss L_D (its regularizer included) and G
+its loss L_G, gradient descent follows the field
+
+    v(theta) = (-grad_{theta_D} L_D(theta), -grad_{theta_G} L_G(theta))
+
+and J = dv/dtheta (not symmetric: its eigenvalues are complex). At a fixed point (v = 0) the flow
+is locally stable when every eigenvalue has a negative real part; imaginary parts are rotation
+(Mescheder, Nowozin & Geiger 2017, "The Numerics of GANs"; Mescheder, Geiger & Nowozin 2018,
+"Which Training Methods for GANs do actually Converge?"; Berard et al. 2020). Gradient descent
+with step h converges locally iff its update operator (I + hJ for simultaneous steps, the
+product of the two half-steps for alternating ones: `update_matrix`) has spectral radius < 1.
+
+This module holds the field (built on hessian.py's game functions), its dense Jacobian and
+spectrum (torch.func, float64), Arnoldi's extreme eigenvalues from Jacobian-vector products
+(ARPACK), the discrete update spectra, and the Dirac-GAN's closed forms (Mescheder et al. 2018,
+Sections 2-3) that the tests check the numerics against. Nothing here draws pictures; torch and
+scipy are imported inside the functions, so the module imports without them.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
+
+import numpy as np
+
+from . import losses
+from .hessian import GameFunction, generator_loss_function
+
+if TYPE_CHECKING:
+    import torch
+    from scipy.sparse.linalg import LinearOperator
+    from torch import Tensor, nn
+
+# ARPACK's relative accuracy of the Ritz values. On the 2D MLP game of the tests (P = 219, k = 6)
+# 1e-10 matches the dense spectrum to ~2e-13 relative (1e-6: ~2e-10 with a third fewer products)
+ARNOLDI_TOL = 1e-10
+
+# A penalty on D: (d, real, fake) -> scalar, where d maps inputs (B, dx) to D's outputs (B, 1) at
+# the current theta_D, real = x + eps_real and fake = G(z) + eps_fake (depending on theta_G)
+Penalty = Callable[[Callable[["Tensor"], "Tensor"], "Tensor", "Tensor"], "Tensor"]
+
+
+# --- penalties on D, written so that torch.func can differentiate them twice ----------------
+
+
+def input_grad_sq(d: Callable[[Tensor], Tensor], points: Tensor) -> Tensor:
+    """|grad_x d(x)|^2 per row (B,) by torch.func (losses._input_grad_sq takes autograd's graph,
+    which the function transforms refuse). Rows of d's output depend on their own row only."""
+    import torch
+    from torch.func import vjp
+
+    out, pull = vjp(d, points)
+    (grad,) = pull(torch.ones_like(out))
+    return (grad**2).sum(dim=-1)
+
+
+def _penalty_points(reg, real: Tensor, fake: Tensor, alpha: Optional[Tensor]) -> Tensor:
+    """Where `reg` penalises D's input gradient. Unlike reg.points, the fake points are not
+    detached: through them D's penalised gradient depends on theta_G (a block of J)."""
+    if isinstance(reg, losses.R2):  # before R1: R2 is a subclass of R1
+        return fake
+    if isinstance(reg, losses.R1):
+        return real
+    if isinstance(reg, losses.GradientPenalty):
+        if alpha is None:
+            raise ValueError("gradient_penalty: the Jacobian needs fixed interpolation weights `alpha` (B, 1)")
+        return alpha * real + (1 - alpha) * fake
+    raise ValueError(f"regularizer: must be one of r1, r2, gradient_penalty (got {reg.kind!r})")
+
+
+def regularizer_penalty(reg, alpha: Optional[Tensor] = None) -> Optional[Penalty]:
+    """The penalty of a regularizer of losses.REGULARIZERS as a `Penalty` (None when it adds
+    none): per-row values from ``reg.per_row``, averaged over the batch like ``reg.penalty``.
+    `alpha` (B, 1): the fixed interpolation weights of gradient_penalty's points."""
+    if not reg.penalises:
+        return None
+
+    def penalty(d, real, fake):
+        return reg.per_row(input_grad_sq(d, _penalty_points(reg, real, fake, alpha))).mean(dim=-1)
+
+    return penalty
+
+
+def r1(gamma: float) -> Penalty:
+    """R1: gamma/2 E |grad_x D(x)|^2 on the real batch."""
+    return regularizer_penalty(losses.R1(gamma=gamma))  # type: ignore[return-value]
+
+
+def r2(gamma: float) -> Penalty:
+    """R2: gamma/2 E |grad_x D(x)|^2 on the fake batch."""
+    return regularizer_penalty(losses.R2(gamma=gamma))  # type: ignore[return-value]
+
+
+# --- the field ----------------------------------------------------------------------------
+
+
+class GameField:
+    """v(theta, x, z, eps_real, eps_fake) = (-grad_D L_D, -grad_G L_G), flat (P,), with
+    L_D = d_loss(D(x + eps_real), D(G(z) + eps_fake)) + d_penalty and L_G = g_loss(D(G(z) + eps_fake));
+    with `consensus` gamma both losses get gamma/2 |v|^2 (Mescheder et al. 2017):
+    v_c = v - gamma J^T v. Composable with torch.func (jacrev, jvp, vmap)."""
+
+    def __init__(self, D: nn.Module, G: nn.Module, d_loss: Callable[[Tensor, Tensor], Tensor],
+                 g_loss: Callable[[Tensor], Tensor], d_penalty: Optional[Penalty] = None, consensus: float = 0.0):
+        self.d_game = GameFunction(D, G, d_loss)
+        self.g_game = generator_loss_function(D, G, g_loss)
+        self.d_penalty, self.consensus = d_penalty, float(consensus)
+        self.p_d = sum(p.numel() for p in D.parameters())
+        self.p = self.p_d + sum(p.numel() for p in G.parameters())
+
+    def d_loss(self, theta, x, z, eps_real, eps_fake):
+        """D's loss at theta, its penalty included."""
+        loss = self.d_game(theta, x, z, eps_real, eps_fake)
+        if self.d_penalty is None:
+            return loss
+        from torch.func import functional_call
+
+        D, G = self.d_game.D, self.d_game.G
+        d_params, g_params = self.d_game.split(theta)  # hessian._unflatten's split
+        fake = functional_call(G, g_params, (z,)) + eps_fake
+        return loss + self.d_penalty(lambda inp: functional_call(D, d_params, (inp,)), x + eps_real, fake)
+
+    def plain(self, theta, *batch):
+        """The field without consensus: each player's negative gradient of its own loss."""
+        import torch
+        from torch.func import grad
+
+        t_d, t_g = theta[:self.p_d], theta[self.p_d:]
+        g_d = grad(lambda a: self.d_loss(torch.cat([a, t_g]), *batch))(t_d)
+        g_g = grad(lambda b: self.g_game(torch.cat([t_d, b]), *batch))(t_g)
+        return -torch.cat([g_d, g_g])
+
+    def __call__(self, theta, x, z, eps_real, eps_fake):
+        batch = (x, z, eps_real, eps_fake)
+        if not self.consensus:
+            return self.plain(theta, *batch)
+        from torch.func import vjp
+
+        # grad (1/2 |v|^2) = J^T v: one vector-Jacobian product with v itself as the cotangent
+        v, pull = vjp(lambda t: self.plain(t, *batch), theta)
+        return v - self.consensus * pull(v)[0]
+
+
+def field_function(D: nn.Module, G: nn.Module, d_loss: Callable[[Tensor, Tensor], Tensor],
+                   g_loss: Callable[[Tensor], Tensor], d_penalty: Optional[Penalty] = None,
+                   consensus: float = 0.0) -> GameField:
+    """The game's gradient field v(theta, x, z, eps_real, eps_fake) -> (P,) (see GameField).
+    d_loss, g_loss: as losses.LOSSES[name].d and .g; d_penalty: r1(gamma), r2(gamma) or
+    regularizer_penalty(reg)."""
+    return GameField(D, G, d_loss, g_loss, d_penalty, consensus)
+
+
+# --- spectra --------------------------------------------------------------------------------
+
+
+def _double(theta: Tensor, batch: Sequence[Tensor]) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """Float64 copies: D and G run on the parameters given, so the whole computation is float64."""
+    import torch
+
+    return theta.detach().to(torch.float64), tuple(b.detach().to(torch.float64) for b in batch)
+
+
+def jacobian(v: Callable[..., Tensor], theta: Tensor, *batch: Tensor) -> np.ndarray:
+    """The dense Jacobian dv/dtheta (P, P), float64, by torch.func.jacfwd (rows: components of v;
+    forward mode over the field's reverse mode, the usual order for second derivatives; jacrev
+    gives the same to rounding)."""
+    from torch.func import jacfwd
+
+    theta, batch = _double(theta, batch)
+    return jacfwd(lambda t: v(t, *batch))(theta).numpy()
+
+
+def sort_complex(vals: np.ndarray) -> np.ndarray:
+    """Complex values sorted by real part, then imaginary part."""
+    vals = np.asarray(vals, dtype=complex)
+    return vals[np.lexsort((vals.imag, vals.real))]
+
+
+def eigenvalues_exact(v: Callable[..., Tensor], theta: Tensor, *batch: Tensor) -> np.ndarray:
+    """All P eigenvalues of the Jacobian (complex), sorted by (real, imag)."""
+    return sort_complex(np.linalg.eigvals(jacobian(v, theta, *batch)))
+
+
+def jacobian_operator(v: Callable[..., Tensor], theta: Tensor, *batch: Tensor) -> LinearOperator:
+    """J as a scipy LinearOperator (float64), matvec u -> J u by the double-vjp trick: v is
+    evaluated once with autograd's graph, g(w) = J^T w is one backward pass kept as a graph
+    (linear in w), and J u = grad_w (g(w) . u) is one more backward pass per product. That reuses
+    the graph, where torch.func.jvp would re-run v's nested transforms at every product.
+    ``op.products`` counts the products taken."""
+    import torch
+    from scipy.sparse.linalg import LinearOperator
+
+    theta, batch = _double(theta, batch)
+    theta.requires_grad_(True)
+    with torch.enable_grad():
+        out = v(theta, *batch)
+        w = torch.zeros_like(out, requires_grad=True)
+        (jt_w,) = torch.autograd.grad(out, theta, grad_outputs=w, create_graph=True)
+
+    def matvec(u: np.ndarray) -> np.ndarray:
+        op.products += 1
+        u = torch.as_tensor(np.ravel(u), dtype=torch.float64)
+        (ju,) = torch.autograd.grad(jt_w, w, grad_outputs=u, retain_graph=True)
+        return ju.detach().numpy()
+
+    op = LinearOperator((theta.numel(),) * 2, matvec=matvec, dtype=np.float64)
+    op.products = 0
+    return op
+
+
+ORDER = {"LM": lambda z: -np.abs(z), "LR": lambda z: -z.real, "SR": lambda z: z.real, "LI": lambda z: -z.imag,
+         "SM": np.abs}  # sort keys, best first, of ARPACK's `which` (the imaginary part breaks ties)
+
+
+def eigenvalues_arnoldi(v: Callable[..., Tensor], theta: Tensor, *batch: Tensor, k: int = 6,
+                        which: Sequence[str] = ("LM", "LR"), tol: float = ARNOLDI_TOL, seed: int = 0,
+                        info: Optional[dict] = None) -> dict[str, np.ndarray]:
+    """For each `which` (ARPACK's: LM largest magnitude, LR largest real part, SR, LI, SM) the k
+    eigenvalues of J it selects, best first, by scipy.sparse.linalg.eigs (implicitly restarted
+    Arnoldi) on Jacobian-vector products (`jacobian_operator`: double vjp), float64, from a
+    fixed start.
+
+    `tol` is ARPACK's relative accuracy of the Ritz values (ARNOLDI_TOL = 1e-10). On the 2D MLP
+    game of tests/test_jacobian.py (P = 219, k = 6, ARPACK's default ncv = 20) LM took 66 products
+    and LR 191 (the largest real parts cluster near 0.2); with tol = 1e-6, 48 and 127. One product
+    is one backward pass through the kept graph (after one evaluation of v with its graph); the
+    dense Jacobian takes P vector-Jacobian products. A k too large for ARPACK (k >= P - 1) falls
+    back to the dense spectrum from P products. `info`, when given, receives ``products`` per
+    `which`.
+    """
+    from scipy.sparse.linalg import eigs
+
+    op = jacobian_operator(v, theta, *batch)
+    n = op.shape[0]
+    v0 = np.random.default_rng(seed).standard_normal(n)  # fixed start: same point, same numbers
+    out: dict[str, np.ndarray] = {}
+    dense = None
+    for w in which:
+        if w not in ORDER:
+            raise ValueError(f"which: must be one of {', '.join(ORDER)} (got {w!r})")
+        before = op.products
+        if k >= n - 1:
+            if dense is None:
+                dense = np.linalg.eigvals(np.stack([op.matvec(e) for e in np.eye(n)], axis=1))
+            vals = dense
+        else:
+            vals = eigs(op, k=k, which=w, tol=tol, v0=v0, maxiter=100 * n, return_eigenvectors=False)
+        out[w] = vals[np.lexsort((-vals.imag, ORDER[w](vals)))][:k]
+        if info is not None:
+            info.setdefault("products", {})[w] = op.products - before
+    return out
+
+
+# --- discrete updates -----------------------------------------------------------------------
+
+UPDATE_MODES = ("simultaneous", "alternating")
+
+
+def update_matrix(J: np.ndarray, h: float, mode: str, p_d: Optional[int] = None) -> np.ndarray:
+    """The Jacobian of one gradient step with step h at a fixed point of the field.
+
+    simultaneous: theta <- theta + h v(theta): I + hJ.
+    alternating: theta_D' = theta_D + h v_D(theta), then theta_G' = theta_G + h v_G(theta_D', theta_G):
+    [[I + h J_DD, h J_DG], [h J_GD (I + h J_DD), I + h J_GG + h^2 J_GD J_DG]] (at a fixed point
+    theta_D' = theta_D, so G's blocks are J's). `p_d`: D's parameter count (alternating only)."""
+    J = np.asarray(J, dtype=float)
+    n = J.shape[0]
+    if mode == "simultaneous":
+        return np.eye(n) + h * J
+    if mode != "alternating":
+        raise ValueError(f"mode: must be one of {', '.join(UPDATE_MODES)} (got {mode!r})")
+    if p_d is None or not 0 <= p_d <= n:
+        raise ValueError(f"p_d: alternating updates need D's parameter count in [0, {n}] (got {p_d!r})")
+    dd, dg, gd, gg = J[:p_d, :p_d], J[:p_d, p_d:], J[p_d:, :p_d], J[p_d:, p_d:]
+    step_d = np.eye(p_d) + h * dd
+    return np.block([[step_d, h * dg], [h * gd @ step_d, np.eye(n - p_d) + h * gg + h * h * gd @ dg]])
+
+
+def discrete_update_eigenvalues(J: np.ndarray, h: float, mode: str, p_d: Optional[int] = None) -> np.ndarray:
+    """Eigenvalues of `update_matrix` sorted by (real, imag); the iteration converges locally iff
+    all have modulus < 1 (their largest modulus is the spectral radius)."""
+    return sort_complex(np.linalg.eigvals(update_matrix(J, h, mode, p_d)))
+
+
+# --- the Dirac-GAN's closed forms (Mescheder et al. 2018, Sections 2-3) -----------------------
+# Real data delta_0, G = delta_theta, D(x) = psi x. D maximises f(-psi theta) + f(0) in gananim's
+# sign convention (the paper writes f(psi theta) + f(0); the spectra are the same), f(t) =
+# log sigmoid(t) = -log(1 + e^-t) for the GAN (minimax and non-saturating G: same Jacobian at the
+# equilibrium), f(t) = t for WGAN. Order (psi, theta): D first, as theta = [theta_D, theta_G].
+
+DIRAC_F = {"minimax": (0.5, -0.25), "non_saturating": (0.5, -0.25), "wasserstein": (1.0, 0.0)}  # f'(0), f''(0)
+DIRAC_REGULARIZERS = ("none", "r1", "r2")
+
+
+def dirac_jacobian(f_prime0: float, reg: str = "none", gamma: float = 0.0, consensus: float = 0.0,
+                   noise_std: float = 0.0, f_second0: float = 0.0) -> np.ndarray:
+    """J at the equilibrium theta = psi = 0, order (psi, theta): [[-c, -a], [a, 0]] with a = f'(0)
+    and c = gamma (R1 or R2: gamma/2 psi^2 on D) - 2 sigma^2 f''(0) (instance noise N(0, sigma^2) on
+    real and fake); with consensus mu, J - mu J^T J (v = 0 there, so v's curvature drops out)."""
+    if reg not in DIRAC_REGULARIZERS:
+        raise ValueError(f"reg: must be one of {', '.join(DIRAC_REGULARIZERS)} (got {reg!r})")
+    a = f_prime0
+    c = (gamma if reg != "none" else 0.0) - 2 * noise_std**2 * f_second0
+    J = np.array([[-c, -a], [a, 0.0]])
+    return J - consensus * J.T @ J
+
+
+def dirac_equilibrium_eigenvalues(f_prime0: float, reg: str = "none", gamma: float = 0.0, consensus: float = 0.0,
+                                  noise_std: float = 0.0, f_second0: float = 0.0) -> np.ndarray:
+    """Closed-form eigenvalues of `dirac_jacobian`, sorted by (real, imag): (t +- sqrt(t^2 - 4 d)) / 2
+    with t = -c - mu (c^2 + 2 a^2), d = a^2 (1 + mu c + mu^2 a^2). Special cases: +- i f'(0)
+    unregularised; (-gamma +- sqrt(gamma^2 - 4 f'(0)^2)) / 2 with R1/R2 (the paper's Lemma);
+    f''(0) sigma^2 +- sqrt(f''(0)^2 sigma^4 - f'(0)^2) with instance noise (the paper's Lemma);
+    -mu f'(0)^2 +- i f'(0) with consensus mu alone."""
+    if reg not in DIRAC_REGULARIZERS:
+        raise ValueError(f"reg: must be one of {', '.join(DIRAC_REGULARIZERS)} (got {reg!r})")
+    a, mu = f_prime0, consensus
+    c = (gamma if reg != "none" else 0.0) - 2 * noise_std**2 * f_second0
+    t = -c - mu * (c * c + 2 * a * a)
+    d = a * a * (1 + mu * c + mu * mu * a * a)
+    root = np.sqrt(complex(t * t - 4 * d))
+    return sort_complex(np.array([(t - root) / 2, (t + root) / 2]))
+
+
+def dirac_simgd_radius(f_prime0: float, h: float) -> float:
+    """Spectral radius of simultaneous GD on the unregularised Dirac-GAN: |1 +- i h f'(0)| =
+    sqrt(1 + h^2 f'(0)^2) > 1: it diverges for every step size."""
+    return float(np.sqrt(1 + h * h * f_prime0**2))
+
+
+def dirac_altgd_matrix(f_prime0: float, h: float) -> np.ndarray:
+    """Alternating GD's update on the unregularised Dirac-GAN, order (psi, theta):
+    psi' = psi - h a theta, theta' = theta + h a psi' -> [[1, -h a], [h a, 1 - h^2 a^2]] (det 1)."""
+    a = f_prime0
+    return np.array([[1.0, -h * a], [h * a, 1 - (h * a) ** 2]])
+
+
+def dirac_altgd_eigenvalues(f_prime0: float, h: float) -> np.ndarray:
+    """Eigenvalues of `dirac_altgd_matrix`: 1 - (ha)^2/2 +- i ha sqrt(1 - (ha)^2/4), modulus 1 for
+    h |f'(0)| <= 2 (det 1, trace 2 - (ha)^2 in [-2, 2]): it neither converges nor diverges."""
+    x = h * f_prime0
+    t = 2 - x * x
+    root = np.sqrt(complex(t * t - 4))
+    return sort_complex(np.array([(t - root) / 2, (t + root) / 2]))
