@@ -123,31 +123,36 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def last_frame(path: Path):
+    """The animation's last frame as an RGB PIL image (a GIF by Pillow, an MP4 by imageio-ffmpeg,
+    the video extra)."""
+    from PIL import Image
+
+    if path.suffix == ".gif":
+        with Image.open(path) as im:
+            im.seek(im.n_frames - 1)
+            return im.convert("RGB")
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    data = None
+    for data in reader:
+        pass
+    if data is None:
+        raise EmbedError(f"{path}: the video has no frames")
+    return Image.frombytes("RGB", tuple(meta["size"]), data)
+
+
 def still_of(path: Path) -> Path:
     """A PNG of the animation's last frame beside it (``animation.gif`` -> ``animation.png``),
     made again only when the animation is newer."""
     still = path.with_suffix(".png")
     if still.exists() and still.stat().st_mtime >= path.stat().st_mtime:
         return still
-    from PIL import Image
-
     from .fileio import atomic_open
 
-    if path.suffix == ".gif":
-        with Image.open(path) as im:
-            im.seek(im.n_frames - 1)
-            frame = im.convert("RGB")
-    else:  # mp4: the last frame decoded by imageio-ffmpeg (the video extra)
-        import imageio_ffmpeg
-
-        reader = imageio_ffmpeg.read_frames(str(path))
-        meta = next(reader)
-        data = None
-        for data in reader:
-            pass
-        if data is None:
-            raise EmbedError(f"{path}: the video has no frames")
-        frame = Image.frombytes("RGB", tuple(meta["size"]), data)
+    frame = last_frame(path)
     with atomic_open(still, "wb") as fh:
         frame.save(fh, format="PNG")
     return still

@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 
 EMBED_LIMIT = 1_500_000  # bytes of animation a notebook holds inline (base64 adds a third)
 STILL_WIDTH = 640  # pixels: the still shown instead of a bigger animation
-ANIMATIONS = ("animation.gif", "progress.gif", "seeds.gif", "animation.mp4", "progress.mp4", "seeds.mp4")
-FIGURES = ("summary.png", "hessian.png", "spread.png", "losses.png", "progression.png")
 
 
 @dataclass
@@ -65,7 +63,10 @@ class Result:
 
     @property
     def animation(self) -> Optional[Path]:
-        return next((self.folder / n for n in ANIMATIONS if (self.folder / n).is_file()), None)
+        from .gallery import main_animation
+
+        name = main_animation(self.folder)  # the gallery card's choice
+        return None if name is None else self.folder / name
 
     def run(self) -> "Run":
         """The recorded run (run.npz), for your own plots."""
@@ -93,6 +94,8 @@ class Result:
         if anim is not None:
             parts.append(_media(anim, self.embed))
         parts.append(numbers_table(self.summary))
+        from .gallery import FIGURES
+
         for name in FIGURES:
             path = self.folder / name
             if path.is_file():
@@ -125,12 +128,12 @@ def _data_uri(data: bytes, mime: str) -> str:
 
 
 def still_png(path: Path, width: int = STILL_WIDTH) -> bytes:
-    """The animation's last frame (a GIF's; an MP4's is not read here) as a small PNG."""
+    """The animation's last frame (embed.last_frame) as a PNG at most `width` pixels wide."""
     from PIL import Image
 
-    with Image.open(path) as im:
-        im.seek(getattr(im, "n_frames", 1) - 1)
-        frame = im.convert("RGB")
+    from .embed import last_frame
+
+    frame = last_frame(path)
     if frame.width > width:
         frame = frame.resize((width, round(frame.height * width / frame.width)), Image.LANCZOS)
     buf = io.BytesIO()
