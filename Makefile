@@ -32,6 +32,7 @@ bench: $(STAMP)
 gallery: $(STAMP)
 	$(VENV)/bin/gananim gallery scenarios --out gallery --jobs 2
 	$(VENV)/bin/gananim compare scenarios/balanced.yaml scenarios/strong_discr.yaml scenarios/strong_gen.yaml --out gallery/compare
+	$(VENV)/bin/gananim compare scenarios/dirac_simgd.yaml scenarios/dirac_altgd.yaml scenarios/dirac_r1.yaml --out gallery/compare_dirac
 
 slides: $(STAMP)
 	$(VENV)/bin/gananim gallery scenarios --out slides --size slide --jobs 2

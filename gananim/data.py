@@ -94,6 +94,29 @@ class Gaussian(_Spec):
         return self.mean - half, self.mean + half
 
 
+class Dirac(_Spec):
+    """A point mass at 0: the real data of the Dirac-GAN (Mescheder, Geiger & Nowozin 2018,
+    Section 2), where G is a point mass at theta and D(x) = psi * x. The game has two
+    parameters, so its whole gradient field is drawn (domain "dirac")."""
+
+    kind: Literal["dirac"] = "dirac"
+
+    dim: ClassVar[int] = 1
+    domain: ClassVar[str] = "dirac"
+
+    def sample(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        import torch
+
+        return torch.zeros(n, 1)
+
+    def pdf(self, x: np.ndarray) -> np.ndarray:
+        """No density (a point mass): zeros, so a density curve draws nothing."""
+        return np.zeros_like(np.asarray(x, dtype=float))
+
+    def view_range(self) -> tuple[float, float]:
+        return -2.0, 2.0
+
+
 class _Mixture2D(_Spec):
     """Isotropic Gaussian modes in the plane; subclasses define the means, weights and std."""
 
@@ -450,6 +473,6 @@ class NormalNoise(_Spec):
 
 
 DISTRIBUTIONS: dict[str, type[_Spec]] = {
-    "gaussian": Gaussian, "sine": Sine, "mixture": Mixture, "ring": Ring, "grid": Grid, "digits": Digits, "idx": Idx,
+    "gaussian": Gaussian, "dirac": Dirac, "sine": Sine, "mixture": Mixture, "ring": Ring, "grid": Grid, "digits": Digits, "idx": Idx,
 }
 NOISES: dict[str, type[_Spec]] = {"uniform": UniformNoise, "normal": NormalNoise}

@@ -51,6 +51,7 @@ def md_text(text: str) -> str:
 
 LAYOUT = "gallery.yaml"  # beside the scenario files: the page's sections (optional)
 COMPARE = ("compare", "compare.gif")  # `gananim compare ... --out OUT/compare`: shown when it is there
+# (a section's compare_out names another folder than "compare", for a second comparison)
 OTHER = "Other scenarios"  # the last section: what gallery.yaml leaves out, in file order
 
 
@@ -62,17 +63,19 @@ class LayoutError(ValueError):
 class Section:
     """A part of the page: a heading, an intro and the cards of `names` in this order. `pairs`
     lays the cards two per row (1st beside 2nd, 3rd beside 4th) where the screen holds both at
-    their natural size; `compare` (when not None) shows OUT/compare/compare.gif, the games of
-    those scenarios side by side, when that file is there."""
+    their natural size; `compare` (when not None) shows OUT/<compare_out>/compare.gif, the games
+    of those scenarios side by side, when that file is there."""
     title: str
     names: tuple[str, ...] = ()
     intro: str = ""
     pairs: bool = False
     compare: tuple[str, ...] | None = None
+    compare_out: str = COMPARE[0]
 
 
 _KEYS = {"title": ("text", str), "intro": ("text", str), "scenarios": ("a list of scenario names", list),
-         "pairs": ("true or false", bool), "compare": ("a list of scenario names", list)}  # key: (words, type)
+         "pairs": ("true or false", bool), "compare": ("a list of scenario names", list),
+         "compare_out": ("a folder name", str)}  # key: (words, type)
 
 
 def read_layout(directory: str | Path, names: list[str]) -> list[Section] | None:
@@ -80,7 +83,8 @@ def read_layout(directory: str | Path, names: list[str]) -> list[Section] | None
     files there); None without the file. Raises LayoutError, one line: file, key, what is expected.
 
     ``sections: [{title: ..., intro: ..., scenarios: [balanced, ...], pairs: false}, ...]``; a
-    section may instead (or as well) have ``compare: [balanced, strong_discr, ...]``.
+    section may instead (or as well) have ``compare: [balanced, strong_discr, ...]`` (shown from
+    OUT/compare, or OUT/<compare_out> with ``compare_out: NAME``, a plain folder name).
     """
     import yaml
 
@@ -127,6 +131,9 @@ def read_layout(directory: str | Path, names: list[str]) -> list[Section] | None
             raise fail(f"{where}.title", "required key is missing" if "title" not in sec else "must not be empty")
         if not sec.get("scenarios") and "compare" not in sec:
             raise fail(f"{where}.scenarios", "must name at least one scenario (or the section must have compare)")
+        folder = sec.get("compare_out", COMPARE[0])
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", folder) or folder in known:
+            raise fail(f"{where}.compare_out", f"must be a plain folder name that is no scenario's (got {excerpt(folder)})")
         for key in ("scenarios", "compare"):
             for j, name in enumerate(sec.get(key, [])):
                 if not isinstance(name, str) or name not in known:
@@ -139,15 +146,19 @@ def read_layout(directory: str | Path, names: list[str]) -> list[Section] | None
                                                          f"already in {seen[name]})")
                     seen[name] = where
         sections.append(Section(sec["title"], tuple(sec.get("scenarios", [])), sec.get("intro", ""),
-                                sec.get("pairs", False), tuple(sec["compare"]) if "compare" in sec else None))
+                                sec.get("pairs", False), tuple(sec["compare"]) if "compare" in sec else None,
+                                folder))
     return sections
 
 
-def arrange(names: list[str], layout: list[Section] | None, compare_shown: bool = False) -> list[Section]:
+def arrange(names: list[str], layout: list[Section] | None, compare_shown: bool | set[str] = False) -> list[Section]:
     """The page's sections. Without a layout: one untitled list of `names` in their order. With
     one: its sections (keeping only `names`), then the names it leaves out, in their order, under
-    "Other scenarios". A compare section is kept only when `compare_shown`; when the layout has
-    none (or there is no layout) and the GIF is there, one is added before "Other scenarios"."""
+    "Other scenarios". A compare section is kept only when its GIF is there (`compare_shown`: the
+    compare folders that hold one; True: "compare"); when the layout has none (or there is no
+    layout) and OUT/compare's GIF is there, one is added before "Other scenarios"."""
+    if isinstance(compare_shown, bool):
+        compare_shown = {COMPARE[0]} if compare_shown else set()
     present = set(names)
     if layout is None:
         sections, rest = [Section("", tuple(names))], []
@@ -155,11 +166,11 @@ def arrange(names: list[str], layout: list[Section] | None, compare_shown: bool 
         sections = [replace(s, names=tuple(n for n in s.names if n in present)) for s in layout]
         listed = {n for s in sections for n in s.names}
         rest = [Section(OTHER, tuple(n for n in names if n not in listed))]
-    if compare_shown and not any(s.compare is not None for s in sections):
+    if COMPARE[0] in compare_shown and not any(s.compare is not None for s in sections):
         sections.append(Section("Side by side", intro="Scenarios played at the same time, each frame showing "
                                                       "every game at the same game number (gananim compare).",
                                 compare=()))
-    return [s for s in sections + rest if s.names or (s.compare is not None and compare_shown)]
+    return [s for s in sections + rest if s.names or (s.compare is not None and s.compare_out in compare_shown)]
 
 
 CARD_EXTRA = 42  # px around a card's content (padding 2 x 1.2rem, borders): a pair's column minimum
@@ -206,7 +217,8 @@ def _num(value, digits: int = 3) -> str:
 
 
 ANIMATIONS = ("animation.gif", "seeds.gif", "progress.gif", "animation.mp4", "seeds.mp4", "progress.mp4")
-FIGURES = ("summary.png", "progression.png", "losses.png", "dhist.png", "hessian.png", "spread.png")
+FIGURES = ("summary.png", "field.png", "progression.png", "losses.png", "dhist.png", "hessian.png", "jacobian.png",
+           "spread.png")
 
 
 def main_animation(folder: Path) -> str | None:
@@ -354,9 +366,9 @@ def _compare_names(section: Section, summaries: dict) -> str:
 
 
 def _compare(out: Path, section: Section, summaries: dict) -> str:
-    """The card of OUT/compare/compare.gif: what it shows and links to the compared cards."""
+    """The card of OUT/<compare_out>/compare.gif: what it shows and links to the compared cards."""
     e = html.escape
-    folder, file = COMPARE
+    folder, file = section.compare_out, COMPARE[1]
     which = _compare_names(section, summaries)
     says = (f"{which}: side by side, every frame at the same game." if which
             else "The games side by side, every frame at the same game.")
@@ -368,7 +380,7 @@ def _compare(out: Path, section: Section, summaries: dict) -> str:
 
 def _ids(sections: list[Section], names: list[str]) -> list[str]:
     """An anchor per section, unlike any card's (a card's anchor is its scenario's name)."""
-    taken = set(names) | {COMPARE[0]}
+    taken = set(names) | {COMPARE[0]} | {s.compare_out for s in sections}
     ids = []
     for i, _ in enumerate(sections, 1):
         anchor = f"section-{i}"
@@ -420,7 +432,7 @@ def _page_md(out: Path, title: str, sections: list[Section], summaries: dict, de
             md += [f"## {md_text(s.title)}", ""] + ([md_text(s.intro.strip()), ""] if s.intro.strip() else [])
         if s.compare is not None:
             which = ", ".join(md_text(" ".join(summaries[n]["title"].split())) for n in s.compare if n in summaries)
-            md += [snippets(COMPARE[0], s.title or "compare", COMPARE[1])["Markdown"], "",
+            md += [snippets(s.compare_out, s.title or "compare", COMPARE[1])["Markdown"], "",
                    f"{which + ': side' if which else 'Side'} by side, every frame at the same game "
                    f"(made by `gananim compare`).", ""]
         for n in s.names:
@@ -451,7 +463,8 @@ def write_pages(out: str | Path, names: list[str], descriptions: dict[str, str],
     remove_stale_temps(out)
     summaries = {n: json.loads((out / n / "summary.json").read_text()) if n not in absent else absent[n]
                  for n in names}
-    sections = arrange(names, layout, (out / COMPARE[0] / COMPARE[1]).is_file())
+    folders = {COMPARE[0]} | {s.compare_out for s in layout or []}
+    sections = arrange(names, layout, {f for f in folders if (out / f / COMPARE[1]).is_file()})
     with atomic_open(out / "index.html", "w") as fh:
         fh.write(_page_html(out, title, sections, names, summaries, descriptions, absent))
     with atomic_open(out / "gallery.md", "w") as fh:

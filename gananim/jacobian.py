@@ -151,6 +151,39 @@ def field_function(D: nn.Module, G: nn.Module, d_loss: Callable[[Tensor, Tensor]
     return GameField(D, G, d_loss, g_loss, d_penalty, consensus)
 
 
+ARNOLDI_GROUPS = ("LM", "LR", "LI")  # the recorded extremes of a large game's spectrum, in column order
+
+
+def scenario_field(sc, D: nn.Module, G: nn.Module, seed: int = 0) -> GameField:
+    """The field a scenario's players follow: its loss, its regularizer's penalty on D (gradient
+    penalty: interpolation weights drawn once from `seed`, so the field is one fixed function) and
+    consensus; weight clipping is a projection, not part of the field."""
+    import torch
+
+    loss, reg = losses.LOSSES[sc.loss], sc.regularizer
+    alpha = None
+    if isinstance(reg, losses.GradientPenalty):
+        alpha = torch.rand(sc.training.batch_size, 1, generator=torch.Generator().manual_seed(seed))
+    return field_function(D, G, loss.d, loss.g, regularizer_penalty(reg, alpha),
+                          reg.gamma if reg.joint else 0.0)
+
+
+def spectra(v: Callable[..., Tensor], thetas: Sequence[Tensor], batches: Sequence[Sequence[Tensor]],
+            exact: bool, k: int = 6) -> np.ndarray:
+    """The game Jacobian's eigenvalues at each point (thetas[i] with batches[i]), one row each:
+    all P (exact: the dense Jacobian) sorted by (real, imag), or Arnoldi's k largest in magnitude,
+    then its k largest in real part, then its k largest in imaginary part (3k columns; an
+    eigenvalue may be in more than one group). The last group is the rotation: on ring8 the
+    largest-magnitude and largest-real eigenvalues are all real, the rotation is smaller."""
+    if exact:
+        return np.stack([eigenvalues_exact(v, t, *b) for t, b in zip(thetas, batches)])
+    rows = []
+    for t, b in zip(thetas, batches):
+        found = eigenvalues_arnoldi(v, t, *b, k=k, which=ARNOLDI_GROUPS)
+        rows.append(np.concatenate([found[w] for w in ARNOLDI_GROUPS]))
+    return np.stack(rows)
+
+
 # --- spectra --------------------------------------------------------------------------------
 
 
@@ -289,7 +322,8 @@ def discrete_update_eigenvalues(J: np.ndarray, h: float, mode: str, p_d: Optiona
 # log sigmoid(t) = -log(1 + e^-t) for the GAN (minimax and non-saturating G: same Jacobian at the
 # equilibrium), f(t) = t for WGAN. Order (psi, theta): D first, as theta = [theta_D, theta_G].
 
-DIRAC_F = {"minimax": (0.5, -0.25), "non_saturating": (0.5, -0.25), "wasserstein": (1.0, 0.0)}  # f'(0), f''(0)
+# f'(0), f''(0); hinge: relu(1 + psi theta) = 1 + psi theta while |psi theta| < 1, WGAN's form near 0
+DIRAC_F = {"minimax": (0.5, -0.25), "non_saturating": (0.5, -0.25), "wasserstein": (1.0, 0.0), "hinge": (1.0, 0.0)}
 DIRAC_REGULARIZERS = ("none", "r1", "r2")
 
 

@@ -165,7 +165,8 @@ def _input_grad_sq(D: torch.nn.Module, x: Tensor) -> Tensor:
 class _Regularizer(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     clips: ClassVar[bool] = False
-    penalises: ClassVar[bool] = True  # adds a penalty to D's loss (False: none, weight_clip)
+    penalises: ClassVar[bool] = True  # adds a penalty to D's loss (False: none, weight_clip, consensus)
+    joint: ClassVar[bool] = False  # a term of both players' losses from both gradients (consensus)
 
     def points(self, real: Tensor, fake: Tensor, rngs: Sequence[torch.Generator]) -> Tensor:
         """Where D's input gradient is penalised: (..., B, d) like real and fake; `rngs` holds
@@ -251,6 +252,19 @@ class R2(R1):
         return fake.detach()
 
 
+class Consensus(_Regularizer):
+    """Consensus optimization (Mescheder, Nowozin & Geiger 2017, "The Numerics of GANs"): both
+    players' losses get gamma/2 |v|^2, with v = (grad_D L_D, grad_G L_G) the joint gradient at the
+    current point, so each step also descends the field's norm: the rotation (imaginary parts of
+    the game Jacobian's eigenvalues) is damped. G's steps take D's last real batch for v."""
+
+    kind: Literal["consensus"] = "consensus"
+    gamma: Real = Field(1.0, ge=0.0)
+    penalises: ClassVar[bool] = False  # not a penalty of D alone: the engine adds it to both losses
+    joint: ClassVar[bool] = True
+
+
 REGULARIZERS: dict[str, type[_Regularizer]] = {
     "none": NoRegularizer, "weight_clip": WeightClip, "gradient_penalty": GradientPenalty, "r1": R1, "r2": R2,
+    "consensus": Consensus,
 }

@@ -198,7 +198,7 @@ def _d_on_images(run: Run, i: int) -> np.ndarray:
 
 
 D_ON_DATA: dict[str, Callable[[Run, int], np.ndarray]] = {  # by Run.domain
-    "line": _d_on_line, "plane": _d_on_plane, "image": _d_on_images}
+    "line": _d_on_line, "plane": _d_on_plane, "image": _d_on_images, "dirac": _d_on_line}
 
 
 def d_on_data(run: Run, i: int) -> np.ndarray:
@@ -247,6 +247,10 @@ def headline(run: Run) -> dict[str, Any]:
         out["modes_total"] = int(run.meta["modes_total"])
         out["final_modes_covered"] = int(run.modes_covered[-1])
         out["final_high_quality_fraction"] = float(run.high_quality[-1])
+    if "theta" in run and "psi" in run:  # the Dirac-GAN: the trajectory and the equilibrium's spectra
+        out["dirac"] = dirac_headline(run)
+    if "jacobian_eigvals" in run:
+        out["final_jacobian"] = jacobian_headline(run)
     if "hessian_eigvals" in run:
         last = run.hessian_eigvals[-1]
         signs = final_signs(last, run.meta.get("hessian_method", "exact"))
@@ -260,6 +264,74 @@ def headline(run: Run) -> dict[str, Any]:
         out["final_g_block_smallest"] = float(run.hessian_eigvals_g[-1].min())
         out["final_local_nash"] = local_nash_check(out["final_d_block_largest"], out["final_g_block_smallest"],
                                                    float(np.abs(last).max()))["holds"]
+    return out
+
+
+def _pairs(values: np.ndarray) -> Optional[list[list[float]]]:
+    """Complex values as [re, im] pairs (JSON has no complex numbers); None where undefined."""
+    values = np.asarray(values, dtype=complex)
+    return None if not np.isfinite(values).all() else [[float(z.real), float(z.imag)] for z in values]
+
+
+CONVERGED = 0.01  # the distance to the equilibrium, as a fraction of the start's, below which a run converged
+NEAR = 0.2  # ... below which over the whole last half of the games it settled near the equilibrium
+TREND = 0.1  # a change of the mean distance by more than this from the third quarter of the games to the last is a trend
+ESCAPED = 1.25  # ... and above which (at the end, or over the whole last half) it moved away
+
+
+def dirac_verdict(distance: np.ndarray) -> str:
+    """What the Dirac-GAN's trajectory did, from its distance to the equilibrium after each game
+    (row 0: the start): the rule is in the words, so a caption can quote it."""
+    start, late = float(distance[0]), distance[len(distance) // 2:]
+    if start == 0:
+        return "starts at the equilibrium"
+    lo, hi, end = float(late.min()) / start, float(late.max()) / start, float(distance[-1]) / start
+    if end < CONVERGED:
+        return f"converges: its distance to (0, 0) ends at {end:.2g} × the start's"
+    if hi < NEAR:  # noisy steps: it stays close without reaching the point
+        return f"settles near (0, 0): over the last half of the games its distance stays within {lo:.2g}-{hi:.2g} × the start's"
+    if lo > ESCAPED or end > ESCAPED:
+        return f"moves away: its distance to (0, 0) ends at {end:.2f} × the start's"
+    quarter = max(1, len(late) // 2)
+    trend = float(np.mean(late[-quarter:]) / np.mean(late[:quarter]))  # the last quarter against the third
+    if trend < 1 - TREND:
+        return f"spirals in, not yet converged: its distance to (0, 0) ends at {end:.2g} × the start's"
+    if trend > 1 + TREND:
+        return f"spirals out, not yet far: its distance to (0, 0) ends at {end:.2f} × the start's"
+    return f"circles: over the last half of the games its distance to (0, 0) stays within {lo:.2f}-{hi:.2f} × the start's"
+
+
+def dirac_headline(run: Run) -> dict[str, Any]:
+    """The trajectory's distance to the equilibrium and the Jacobian's spectra there: measured
+    beside the closed forms (the run's meta 'dirac', from jacobian.py)."""
+    meta = run.meta.get("dirac", {})
+    distance = np.hypot(run.theta - run.equilibrium[0], run.psi - run.equilibrium[1])
+    return {
+        "start": [float(run.theta[0]), float(run.psi[0])],
+        "end": [float(run.theta[-1]), float(run.psi[-1])],
+        "start_distance": float(distance[0]),
+        "final_distance": float(distance[-1]),
+        "verdict": dirac_verdict(distance),
+        "equilibrium_eigenvalues": _pairs(run.eq_eigvals),
+        "equilibrium_eigenvalues_closed_form": meta.get("closed_form"),
+        "closed_form_formula": meta.get("closed_form_formula"),
+        "update": meta.get("update_mode"),
+        "step_size": meta.get("h"),
+        "update_eigenvalues": _pairs(run.eq_update_eigvals),
+        "update_eigenvalues_closed_form": meta.get("update_closed_form"),
+        "update_spectral_radius": meta.get("update_radius_measured"),
+        "update_spectral_radius_closed_form": meta.get("update_radius_closed"),
+        "note": meta.get("note"),
+    }
+
+
+def jacobian_headline(run: Run) -> dict[str, Any]:
+    """The game Jacobian at the last recorded game: its largest real part (> 0: a direction the
+    flow leaves) and largest |imaginary part| (rotation), and the discrete update's radius."""
+    out: dict[str, Any] = {"game": int(run.jacobian_game[-1]), "method": run.meta.get("jacobian_method"),
+                           "max_real": float(run.jacobian_max_real[-1]), "max_abs_imag": float(run.jacobian_max_imag[-1])}
+    if "jacobian_update_eigvals" in run:
+        out["update_spectral_radius"] = float(np.abs(run.jacobian_update_eigvals[-1]).max())
     return out
 
 

@@ -9,6 +9,7 @@ many seeds trained side by side are a Stack (stack.py).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -72,7 +73,7 @@ class _Player(BaseModel):
                 for layer in module.modules():  # PyTorch's; batch norm: scales N(1, init_std^2), shifts 0
                     if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
                         layer.weight.copy_(torch.randn(layer.weight.shape, generator=rng) * self.init_std)
-                        if isinstance(layer, nn.Linear):
+                        if isinstance(layer, nn.Linear) and layer.bias is not None:
                             layer.bias.zero_()
                     elif isinstance(layer, nn.BatchNorm2d):
                         layer.weight.copy_(1 + torch.randn(layer.weight.shape, generator=rng) * self.init_std)
@@ -81,19 +82,71 @@ class _Player(BaseModel):
 
 
 class Linear(_Player):
-    """One affine map: G(z) = W z + b, or D(x) = sigmoid(w . x + b) (logistic regression)."""
+    """One affine map: G(z) = W z + b, or D(x) = sigmoid(w . x + b) (logistic regression);
+    ``bias: false`` drops b (the Dirac-GAN's D(x) = psi * x)."""
 
     kind: Literal["linear"] = "linear"
     init: Literal["default", "normal"] = "normal"
     init_std: Real = Field(0.1, gt=0.0)
+    bias: bool = True
+
+    @model_serializer(mode="wrap")
+    def _bias_when_dropped(self, handler) -> dict:
+        """`bias` is written only when false: the cache keys of the players before it stay."""
+        dumped = handler(self)
+        return dumped if not self.bias else {k: v for k, v in dumped.items() if k != "bias"}
 
     def widths(self, d_in: int, d_out: int) -> list[int]:
         return [d_in, d_out]
 
+    def parameter_count(self, d_in: int, d_out: int) -> int:
+        return (d_in + self.bias) * d_out
+
     def _layers(self, d_in: int, d_out: int) -> nn.Module:
         from torch import nn
 
-        return nn.Linear(d_in, d_out)
+        return nn.Linear(d_in, d_out, bias=self.bias)
+
+
+class PointMass(_Player):
+    """The Dirac-GAN's generator: every sample is theta (G(z) = theta, whatever z), one
+    parameter per data dimension, starting at `start` (Mescheder et al. 2018, Section 2)."""
+
+    kind: Literal["dirac"] = "dirac"
+    start: Real = 1.0
+
+    def widths(self, d_in: int, d_out: int) -> list[int]:
+        return [d_in, d_out]
+
+    def parameter_count(self, d_in: int, d_out: int) -> int:
+        return d_out
+
+    def build(self, d_in: int, d_out: int, rng: torch.Generator) -> nn.Module:
+        return _point_module()(d_out, float(self.start))
+
+
+class DiracCritic(_Player):
+    """The Dirac-GAN's discriminator: D(x) = psi . x (a linear map without bias), psi starting
+    at `start` in every input dimension; its output is a logit, a score or a critic value as the
+    loss reads it."""
+
+    kind: Literal["dirac"] = "dirac"
+    start: Real = 1.0
+
+    def widths(self, d_in: int, d_out: int) -> list[int]:
+        return [d_in, d_out]
+
+    def parameter_count(self, d_in: int, d_out: int) -> int:
+        return d_in * d_out
+
+    def build(self, d_in: int, d_out: int, rng: torch.Generator) -> nn.Module:
+        import torch
+        from torch import nn
+
+        layer = nn.Linear(d_in, d_out, bias=False)
+        with torch.no_grad():
+            layer.weight.fill_(float(self.start))
+        return layer
 
 
 class MLP(_Player):
@@ -128,6 +181,25 @@ class MLP(_Player):
         if self.output == "tanh":
             layers.append(nn.Tanh())
         return nn.Sequential(*layers)
+
+
+@functools.cache
+def _point_module() -> type:
+    """The point-mass module (defined on first use: torch is imported with it)."""
+    import torch
+    from torch import nn
+
+    class Point(nn.Module):
+        """theta (d,) for every row: the output ignores its input but keeps its leading axes."""
+
+        def __init__(self, d: int, start: float):
+            super().__init__()
+            self.theta = nn.Parameter(torch.full((d,), start))
+
+        def forward(self, z: torch.Tensor) -> torch.Tensor:
+            return self.theta.expand(*z.shape[:-1], self.theta.shape[-1])
+
+    return Point
 
 
 def image_side(dim: int) -> int:
@@ -249,6 +321,9 @@ class Conv(_Player):
 
 
 PLAYERS: dict[str, type[_Player]] = {"linear": Linear, "mlp": MLP, "conv": Conv}
+# kinds for one role only: the Dirac-GAN's point mass G and bias-free linear D share the name "dirac"
+GENERATORS: dict[str, type[_Player]] = PLAYERS | {"dirac": PointMass}
+DISCRIMINATORS: dict[str, type[_Player]] = PLAYERS | {"dirac": DiracCritic}
 
 
 def __getattr__(name: str) -> Any:

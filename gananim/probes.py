@@ -43,6 +43,8 @@ def _no_grad(method):
 
 
 class _Probe:
+    tracks = False  # True: track(D_flat, G_flat) at the start and after every game, tracked() at the end
+
     def __init__(self, sc: Scenario, real_set: torch.Tensor | None, seed: int):
         import torch
 
@@ -276,4 +278,130 @@ class ProbeImage(_Probe):
         }
 
 
-PROBES = {"line": Probe1D, "plane": Probe2D, "image": ProbeImage}  # by the data's domain (data.DISTRIBUTIONS)
+FIELD_POINTS = 41  # grid points per axis of the Dirac-GAN's drawn field
+NOISE_NODES = 64  # instance noise in the drawn field: this many quantiles of N(0, sigma^2)
+
+
+class ProbeDirac(Probe1D):
+    """The Dirac-GAN (data.Dirac): what a 1D probe records, and G's theta and D's psi after
+    every game (the trajectory: `theta`, `psi`), the gradient field on a grid around it, and the
+    game Jacobian's eigenvalues at the equilibrium (0, 0), with the update's and the closed forms
+    (jacobian.py) beside them (`dirac` in the Run's meta).
+
+    The drawn field and the equilibrium spectrum are the expected ones: instance noise enters as
+    NOISE_NODES quantiles of N(0, sigma^2) at its first game's sigma, rescaled to variance sigma^2
+    exactly (the Jacobian at (0, 0) depends on the noise's first two moments only)."""
+
+    tracks = True
+
+    def __init__(self, sc: Scenario, real_set: torch.Tensor | None, seed: int):
+        super().__init__(sc, real_set, seed)
+        self.path: list[tuple[float, float]] = []
+
+    def track(self, D_flat: torch.Tensor, G_flat: torch.Tensor) -> None:
+        """Record the players' one parameter each (called at the start and after every game)."""
+        self.path.append((float(G_flat[0]), float(D_flat[0])))
+
+    def _field(self):
+        import torch
+
+        from . import jacobian
+
+        sc = self.sc
+        D = sc.discriminator.build(1, 1, torch.Generator()).double()
+        G = sc.generator.build(sc.noise.dim, 1, torch.Generator()).double()
+        sigma = sc.instance_noise.std_at(0, sc.training.games)
+        n = NOISE_NODES if sigma > 0 else 1
+        if sigma > 0:
+            q = torch.special.ndtri((torch.arange(n, dtype=torch.float64) + 0.5) / n)
+            eps = (sigma * q / q.pow(2).mean().sqrt()).reshape(n, 1)
+        else:
+            eps = torch.zeros(n, 1, dtype=torch.float64)
+        batch = (torch.zeros(n, 1, dtype=torch.float64), torch.zeros(n, sc.noise.dim, dtype=torch.float64), eps, eps)
+        if sc.regularizer.kind == "gradient_penalty":  # its points need weights per row: any do (D's slope is psi everywhere)
+            sc = sc.replace("training.batch_size", n)
+        return jacobian.scenario_field(sc, D, G), batch, sigma
+
+    def tracked(self) -> tuple[dict[str, np.ndarray], dict]:
+        """The trajectory, the field on a grid that holds it, and the equilibrium's spectra."""
+        import torch
+        from torch.func import vmap
+
+        from . import jacobian
+
+        path = np.array(self.path)
+        v, batch, sigma = self._field()
+        # the trajectory with a margin, and at least 2.5 times the start's distance (one scale
+        # for games that start alike, so `gananim compare` draws their fields alike)
+        finite = path[np.isfinite(path).all(axis=1)]
+        reach = max(1.0, 1.15 * float(np.abs(finite).max(initial=1.0)), 2.5 * float(np.hypot(*path[0])))
+        axis = np.linspace(-reach, reach, FIELD_POINTS)
+        tt, pp = np.meshgrid(axis, axis)  # rows: psi, columns: theta
+        points = torch.as_tensor(np.stack([pp.ravel(), tt.ravel()], axis=1))  # (psi, theta): D first
+        with torch.no_grad():
+            flow = vmap(lambda p: v(p, *batch))(points).numpy()
+        arrays = {"theta": path[:, 0], "psi": path[:, 1], "field_theta": axis, "field_psi": axis,
+                  "field_dtheta": flow[:, 1].reshape(tt.shape), "field_dpsi": flow[:, 0].reshape(tt.shape),
+                  "equilibrium": np.zeros(2)}
+        meta = dirac_meta(self.sc, sigma)
+        J = jacobian.jacobian(v, torch.zeros(2, dtype=torch.float64), *batch)
+        if self.sc.regularizer.kind == "gradient_penalty":  # (|psi| - 1)^2 has no derivative at psi = 0
+            arrays["eq_eigvals"] = np.full(2, np.nan + 0j)
+        else:
+            arrays["eq_eigvals"] = jacobian.sort_complex(np.linalg.eigvals(J))
+        update = meta.get("update_mode") if np.isfinite(arrays["eq_eigvals"]).all() else None
+        arrays["eq_update_eigvals"] = (np.full(2, np.nan + 0j) if update is None else
+                                       jacobian.discrete_update_eigenvalues(J, meta["h"], update, p_d=1))
+        if update is not None and np.isfinite(arrays["eq_update_eigvals"]).all():
+            meta["update_radius_measured"] = float(np.abs(arrays["eq_update_eigvals"]).max())
+        return arrays, {"dirac": meta}
+
+
+def dirac_meta(sc: Scenario, sigma: float) -> dict:
+    """The Dirac-GAN's closed forms for this scenario (jacobian.py), where the theory gives one:
+    the Jacobian's eigenvalues at the equilibrium and those of the discrete update."""
+    from . import jacobian
+
+    reg, tr = sc.regularizer, sc.training
+    sgd = [sc.optimizer.for_player(p) for p in ("discriminator", "generator")]
+    plain = all(o.kind == "sgd" and not getattr(o, "momentum", 0) for o in sgd) and sgd[0].lr == sgd[1].lr
+    steps_ok = tr.update == "simultaneous" or (tr.d_steps == 1 and tr.g_steps == 1)
+    meta = {"loss": sc.loss, "regularizer": reg.kind, "update": tr.update, "h": float(sgd[0].lr),
+            "noise_std": float(sigma), "update_mode": tr.update if plain and steps_ok else None,
+            "closed_form": None, "closed_form_formula": None, "update_closed_form": None,
+            "update_radius_closed": None, "update_radius_measured": None, "note": None}
+    if sc.loss not in jacobian.DIRAC_F:
+        meta["note"] = f"no closed form here for the {sc.loss} loss"
+        return meta
+    a, f2 = jacobian.DIRAC_F[sc.loss]
+    kind = {"weight_clip": "none", "consensus": "none"}.get(reg.kind, reg.kind)
+    if kind not in jacobian.DIRAC_REGULARIZERS:
+        meta["note"] = f"no closed form here with {reg.kind}: (|psi| - 1)^2 has no derivative at psi = 0"
+        return meta
+    gamma = float(getattr(reg, "gamma", 0.0)) if kind in ("r1", "r2") else 0.0
+    mu = float(reg.gamma) if reg.kind == "consensus" else 0.0
+    J = jacobian.dirac_jacobian(a, kind, gamma, mu, sigma, f2)
+    lam = jacobian.dirac_equilibrium_eigenvalues(a, kind, gamma, mu, sigma, f2)
+    meta["closed_form"] = [[float(z.real), float(z.imag)] for z in lam]
+    meta["closed_form_formula"] = _dirac_formula(a, kind, gamma, mu, sigma, f2)
+    if meta["update_mode"] is not None:
+        mu_h = jacobian.discrete_update_eigenvalues(J, meta["h"], meta["update_mode"], p_d=1)
+        meta["update_closed_form"] = [[float(z.real), float(z.imag)] for z in mu_h]
+        meta["update_radius_closed"] = float(np.abs(mu_h).max())
+    if reg.kind == "weight_clip":
+        meta["note"] = "clipping is inactive at (0, 0): the unregularised form"
+    return meta
+
+
+def _dirac_formula(a: float, reg: str, gamma: float, mu: float, sigma: float, f2: float) -> str:
+    """The closed form's formula as the figure writes it."""
+    if mu:
+        return f"consensus μ = {mu:g}: eigenvalues of J − μ JᵀJ, f′(0) = {a:g}"
+    if sigma:
+        return f"f″(0)σ² ± √(f″(0)²σ⁴ − f′(0)²), f′(0) = {a:g}, f″(0) = {f2:g}, σ = {sigma:g}"
+    if reg in ("r1", "r2"):
+        return f"(−γ ± √(γ² − 4f′(0)²)) / 2, γ = {gamma:g}, f′(0) = {a:g}"
+    return f"± f′(0) i, f′(0) = {a:g}"
+
+
+PROBES = {"line": Probe1D, "plane": Probe2D, "image": ProbeImage, "dirac": ProbeDirac}  # by the data's domain

@@ -20,10 +20,14 @@ FORMAT = 2  # 2: the header names the data's domain and the loss's drawing (crit
 SWEEP_OUTPUTS = ("seeds", "spread")  # render outputs that only a seed sweep has
 
 
-def default_outputs(sweep: bool, hessian: bool) -> list[str]:
+def default_outputs(sweep: bool, hessian: bool, jacobian: bool = False, domain: str = "line") -> list[str]:
     """render.outputs when a scenario gives none: a sweep's small multiples and spread, or one
-    run's animation and summary (and Hessian figure when spectra are recorded)."""
-    return list(SWEEP_OUTPUTS) if sweep else ["animation", "summary"] + (["hessian"] if hessian else [])
+    run's animation and summary (the Dirac-GAN's field figure, and the Hessian and Jacobian
+    figures when those spectra are recorded)."""
+    if sweep:
+        return list(SWEEP_OUTPUTS)
+    return (["animation", "summary"] + (["field"] if domain == "dirac" else []) + (["hessian"] if hessian else [])
+            + (["jacobian"] if jacobian else []))
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 

@@ -23,7 +23,7 @@ from .data import DISTRIBUTIONS, NOISES, Int, MissingData, Real
 from .errors import excerpt, one_line, shown
 from .hessian import MAX_EXACT_PARAMS
 from .losses import LOSSES, REGULARIZERS
-from .models import PLAYERS
+from .models import DISCRIMINATORS, GENERATORS, PLAYERS
 from .optim import OPTIMIZERS
 from .renderer import OUTPUTS
 from .run import SWEEP_OUTPUTS, default_outputs
@@ -215,10 +215,17 @@ class Record(_Block):
     # of the game, before that step (free: the numbers a training loop prints)
     value: Literal["game_end", "d_step"] = "game_end"
     view: Optional[View] = None  # x (and y in 2D) ranges where D is drawn; default: the data's
+    # eigenvalues of the game Jacobian (the Jacobian of both players' negative gradients): all
+    # of them up to MAX_EXACT_PARAMS parameters, else Arnoldi's jacobian_k largest in magnitude
+    # and jacobian_k largest in real part; every jacobian_every games (default: every snapshot)
+    jacobian: Annotated[bool, Strict()] = False
+    jacobian_every: Optional[Int] = Field(None, ge=1, le=1_000_000)
+    jacobian_k: Int = Field(6, ge=1, le=50)
 
     @model_serializer(mode="wrap")
     def _value_when_set(self, handler) -> dict[str, Any]:
-        return _without_defaults(handler(self), {"value": "game_end", "view": None})
+        return _without_defaults(handler(self), {"value": "game_end", "view": None, "jacobian": False,
+                                                 "jacobian_every": None, "jacobian_k": 6})
 
 
 class Render(_Block):
@@ -255,8 +262,8 @@ class Scenario(_Block):
     seeds: Optional[list[Annotated[int, Strict(), Field(ge=0, le=2**62)]]] = Field(None, min_length=2, max_length=64)
     data: _union(DISTRIBUTIONS)
     noise: _union(NOISES) = Field(default_factory=lambda: NOISES["uniform"]())
-    generator: _union(PLAYERS) = Field(default_factory=lambda: PLAYERS["linear"]())
-    discriminator: _union(PLAYERS) = Field(default_factory=lambda: PLAYERS["linear"]())
+    generator: _union(GENERATORS) = Field(default_factory=lambda: PLAYERS["linear"]())
+    discriminator: _union(DISCRIMINATORS) = Field(default_factory=lambda: PLAYERS["linear"]())
     loss: Literal[tuple(LOSSES)] = "minimax"  # type: ignore[valid-type]
     regularizer: _union(REGULARIZERS) = Field(default_factory=lambda: REGULARIZERS["none"]())
     instance_noise: InstanceNoise = Field(default_factory=InstanceNoise)
@@ -329,11 +336,22 @@ class Scenario(_Block):
                             f"{self.data.domain} data)", list(view.y))
         if view is not None and self.data.domain == "image":
             raise _KeyError("record.view", "images have no view range", view.model_dump(exclude_none=True))
+        if self.data.domain == "dirac":
+            if self.generator.kind != "dirac":
+                raise _KeyError("generator.kind", "must be 'dirac' (a point mass) for data.kind 'dirac': the "
+                                "Dirac-GAN has one parameter per player", self.generator.kind)
+            d = self.discriminator
+            if not (d.kind == "dirac" or (d.kind == "linear" and not d.bias)):
+                raise _KeyError("discriminator.kind", "must be 'dirac' (or 'linear' with bias: false) for "
+                                "data.kind 'dirac': D(x) = psi * x", d.kind)
+        if self.record.jacobian and self.record.jacobian_every is None:
+            self.record.__dict__["jacobian_every"] = self.record.every
         if self.record.hessian and self.record.hessian_every is None:
             exact = self.parameter_count() <= MAX_EXACT_PARAMS
             self.record.hessian_every = 1 if exact else self.record.every
         if self.render.outputs is None:
-            self.render.outputs = default_outputs(sweep=self.seeds is not None, hessian=self.record.hessian)
+            self.render.outputs = default_outputs(sweep=self.seeds is not None, hessian=self.record.hessian,
+                                                  jacobian=self.record.jacobian, domain=self.data.domain)
         elif self.seeds is None and set(SWEEP_OUTPUTS) & set(self.render.outputs):
             raise _KeyError("render.outputs", "'seeds' and 'spread' need a seed sweep (seeds: [0, 1, ...])",
                             self.render.outputs)
@@ -344,6 +362,8 @@ class Scenario(_Block):
                             f"{self.data.domain} data ({self.data.kind})", self.render.outputs)
         elif "hessian" in self.render.outputs and not self.record.hessian:
             raise _KeyError("render.outputs", "'hessian' needs record.hessian: true", self.render.outputs)
+        elif "jacobian" in self.render.outputs and not self.record.jacobian:
+            raise _KeyError("render.outputs", "'jacobian' needs record.jacobian: true", self.render.outputs)
         return self
 
     def games_per_epoch(self) -> Optional[int]:

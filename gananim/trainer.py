@@ -90,9 +90,11 @@ def _train(sc: Scenario, progress: Optional[Progress], engine_name: Optional[str
                     x, z, eps_real, eps_fake = draws.d_batch()
                     if reuse and step == tr.d_steps - 1:  # G(z) with its graph: G's step goes on from it
                         fake = G(z)
-                        d_loss, d_grads = engine.d_step(_noisy(x, eps_real), _noisy(fake.detach(), eps_fake))
+                        d_loss, d_grads = engine.d_step(_noisy(x, eps_real), _noisy(fake.detach(), eps_fake),
+                                                        (z, eps_fake))
                     else:
-                        d_loss, d_grads = engine.d_step(_noisy(x, eps_real), _noisy(G.sample(z), eps_fake))
+                        d_loss, d_grads = engine.d_step(_noisy(x, eps_real), _noisy(G.sample(z), eps_fake),
+                                                        (z, eps_fake))
                     step_d(d_grads)
                     reg.after_step(D)
                 if reuse:  # D's last fake batch, instance noise included (g_steps is 1)
@@ -105,7 +107,8 @@ def _train(sc: Scenario, progress: Optional[Progress], engine_name: Optional[str
             else:  # simultaneous: both gradients at the same point (same batch), then both steps
                 for _ in range(tr.d_steps):
                     x, z, eps_real, eps_fake = draws.d_batch()
-                    d_loss, d_grads = engine.d_step(_noisy(x, eps_real), _noisy(G.sample(z), eps_fake))
+                    d_loss, d_grads = engine.d_step(_noisy(x, eps_real), _noisy(G.sample(z), eps_fake),
+                                                    (z, eps_fake))
                     g_loss, g_grads = engine.g_step(z, eps_fake)
                     step_d(d_grads)
                     step_g(g_grads)
@@ -230,6 +233,8 @@ class _Record:
         self.snaps = [[probe(G.loaded(k), D.loaded(k))] for k, probe in enumerate(self.probes)]
         self.snap_game = [0]
         self.points: list[tuple] = []  # (seed index, game, theta, x, z, eps_real, eps_fake)
+        self.tracks = self.probes[0].tracks  # the players' parameters after every game (the Dirac-GAN's two)
+        self.track()
         self.zeros = torch.zeros(len(seeds), sc.training.batch_size, sc.data.dim)
 
     def game(self, game: int, at: tuple, d_loss, g_loss, d_grads, g_grads, d_outputs: tuple) -> None:
@@ -248,8 +253,9 @@ class _Record:
                                                  _norms(g_grads), *shown]).numpy()
         if not (np.isfinite(self.hist[:, :, game]).all() and _bounded(D, self.limit) and _bounded(G, self.limit)):
             raise TrainingError(_diverged(sc, game, self.hist[:, :, game], D, G, self.limit))
+        self.track()
         rec = sc.record
-        if rec.hessian and ((game + 1) % rec.hessian_every == 0 or game == 0 or game + 1 == n):
+        if self.spectrum_at(game + 1):
             eps_real, eps_fake = (self.zeros if e is None else e for e in (eps_real, eps_fake))
             self.points += [(k, game + 1, torch.cat([D.flat(k), G.flat(k)]), x[k], z[k], eps_real[k], eps_fake[k])
                             for k in range(len(self.probes))]
@@ -257,6 +263,20 @@ class _Record:
             for k, probe in enumerate(self.probes):
                 self.snaps[k].append(probe(G.loaded(k), D.loaded(k)))
             self.snap_game.append(game + 1)
+
+    def track(self) -> None:
+        if self.tracks:
+            for k, probe in enumerate(self.probes):
+                probe.track(self.D.flat(k), self.G.flat(k))
+
+    def spectrum_at(self, game: int, which: Optional[str] = None) -> bool:
+        """Whether game `game` (1-based) is a point of the Hessian's spectra, the Jacobian's (which:
+        "hessian", "jacobian") or either (None): every `*_every` games, the first and the last."""
+        rec, n = self.sc.record, self.sc.training.games
+        wanted = [(on, every) for name, on, every in (("hessian", rec.hessian, rec.hessian_every),
+                                                      ("jacobian", rec.jacobian, rec.jacobian_every))
+                  if which in (None, name)]
+        return any(on and (game % every == 0 or game == 1 or game == n) for on, every in wanted)
 
     def run(self) -> Run:
         """The Run: each seed's arrays (stacked on a leading axis for a sweep) and the header."""
@@ -272,12 +292,20 @@ class _Record:
             for arrays in runs:
                 arrays |= {f"epoch_{key}": arrays[key][:full].reshape(-1, per).mean(axis=1)
                            for key in ("d_loss", "g_loss")}
+        if self.tracks:
+            for arrays, probe in zip(runs, self.probes):
+                tracked, probe_meta = probe.tracked()
+                arrays |= tracked
+            meta |= probe_meta
+        if sc.record.jacobian:
+            self.jacobian_spectra(runs, meta)
         if sc.record.hessian:
             V = hessian.value_function(D.template, G.template, loss.value)
             g_own = None if loss.g_is_value else hessian.generator_loss_function(D.template, G.template, loss.g)
             p_d = sum(p[0].numel() for p in D.params)
             for k, arrays in enumerate(runs):  # seed by seed: a seed's spectra cost what a run of it alone costs
-                games, *stacked = zip(*(point[1:] for point in self.points if point[0] == k))
+                games, *stacked = zip(*(point[1:] for point in self.points
+                                        if point[0] == k and self.spectrum_at(point[1], "hessian")))
                 method, *spectra = hessian.spectra(V, *(torch.stack(col) for col in stacked), p_d=p_d,
                                                    k=sc.record.hessian_k, g_own=g_own)
                 arrays |= {"hessian_game": np.array(games)}
@@ -286,6 +314,40 @@ class _Record:
         if len(seeds) == 1:
             return Run(runs[0], meta)
         return Run({key: np.stack([arrays[key] for arrays in runs]) for key in runs[0]}, meta)
+
+
+    def jacobian_spectra(self, runs: list[dict], meta: dict) -> None:
+        """The game Jacobian's eigenvalues at the recorded points (jacobian.py): all of them for
+        up to MAX_EXACT_PARAMS parameters, else Arnoldi's extremes; and where the discrete update
+        is plain SGD with one step size, the update's eigenvalues (1 + h lambda simultaneously)."""
+        from . import jacobian
+
+        sc, G, D = self.sc, self.G, self.D
+        v = jacobian.scenario_field(sc, D.template, G.template)
+        p_d = sum(p[0].numel() for p in D.params)
+        P = p_d + sum(p[0].numel() for p in G.params)
+        exact = P <= hessian.MAX_EXACT_PARAMS
+        opts = [sc.optimizer.for_player(p) for p in ("discriminator", "generator")]
+        plain = all(o.kind == "sgd" and not o.momentum for o in opts) and opts[0].lr == opts[1].lr
+        tr = sc.training
+        mode = sc.training.update if plain and (tr.update == "simultaneous" or tr.d_steps == tr.g_steps == 1) else None
+        if mode == "alternating" and not exact:  # the alternating product needs J itself, not its eigenvalues
+            mode = None
+        for k, arrays in enumerate(runs):
+            games, thetas, *cols = zip(*(point[1:] for point in self.points
+                                         if point[0] == k and self.spectrum_at(point[1], "jacobian")))
+            eig = jacobian.spectra(v, thetas, list(zip(*cols)), exact, sc.record.jacobian_k)
+            arrays |= {"jacobian_game": np.array(games), "jacobian_eigvals": eig,
+                       "jacobian_max_real": eig.real.max(axis=1), "jacobian_max_imag": np.abs(eig.imag).max(axis=1)}
+            if mode == "simultaneous":
+                arrays["jacobian_update_eigvals"] = 1 + opts[0].lr * eig
+            elif mode == "alternating":
+                arrays["jacobian_update_eigvals"] = np.stack([
+                    jacobian.discrete_update_eigenvalues(jacobian.jacobian(v, t, *b), opts[0].lr, mode, p_d)
+                    for t, b in zip(thetas, zip(*cols))])
+        meta |= {"jacobian_method": "exact" if exact else "arnoldi",
+                 "jacobian_k": None if exact else sc.record.jacobian_k,
+                 "jacobian_update": None if mode is None else {"mode": mode, "h": float(opts[0].lr)}}
 
 
 PARAMETER_LIMIT = 1e4

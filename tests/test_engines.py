@@ -41,13 +41,14 @@ def test_convolutional_players_take_the_autograd_engine():
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 @pytest.mark.parametrize("regularizer", sorted(REGULARIZERS))
 def test_the_predicate_over_every_loss_and_regularizer(loss, regularizer):
-    """On ReLU players every shipped loss and regularizer chains; on a tanh critic a penalty
-    does not (its input gradient moves with the weights between kinks), everything else does."""
+    """On ReLU players every shipped loss and regularizer chains but consensus (second
+    derivatives in every step: autograd); on a tanh critic a penalty does not either (its input
+    gradient moves with the weights between kinks), everything else does."""
     rng = torch.Generator().manual_seed(0)
     relu, tanh = MLP(hidden=[4], activation="relu").build(1, 1, rng), MLP(hidden=[4]).build(1, 1, rng)
     reg = _regularizer(regularizer)
-    assert engines.supports(relu, relu, LOSSES[loss], reg)
-    assert engines.supports(tanh, tanh, LOSSES[loss], reg) == (not reg.penalises)
+    assert engines.supports(relu, relu, LOSSES[loss], reg) == (regularizer != "consensus")
+    assert engines.supports(tanh, tanh, LOSSES[loss], reg) == (not reg.penalises and regularizer != "consensus")
 
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))

@@ -319,6 +319,9 @@ def test_without_gallery_yaml_the_page_is_one_list_in_file_order(tmp_path):
     (lambda raw: raw["sections"][0].update(colour="red"), "sections[0].colour", "unknown key"),
     (lambda raw: raw["sections"][0].pop("title"), "sections[0].title", "required key is missing"),
     (lambda raw: raw.update(order=[]), "order", "unknown key (expected: sections)"),
+    (lambda raw: raw["sections"][2].update(compare_out="../x"), "sections[2].compare_out", "must be a plain folder name"),
+    (lambda raw: raw["sections"][2].update(compare_out="a_game"), "sections[2].compare_out",
+     "must be a plain folder name that is no scenario's"),
 ])
 def test_layout_errors_name_file_and_key(sectioned, change, key, expected):
     sc, _ = sectioned
@@ -359,6 +362,26 @@ def test_compare_gif_is_shown_when_present(sectioned):
     (out / "compare" / "compare.gif").unlink()
     write_pages(out, names, {}, layout=read_layout(sc, names))
     assert "compare.gif" not in (out / "index.html").read_text()
+
+
+def test_a_second_comparison_has_its_own_folder(sectioned):
+    """compare_out: a section shows OUT/<compare_out>/compare.gif, beside the first comparison."""
+    sc, out = sectioned
+    raw = json.loads(json.dumps(LAYOUT))
+    raw["sections"].append({"title": "Second pair", "compare": ["b_game", "d_game"], "compare_out": "compare_2"})
+    (sc / "gallery.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    names = [f.stem for f in scenario_files(sc)]
+    gif(out / "compare_2" / "compare.gif", (900, 500))
+    write_pages(out, names, {}, layout=read_layout(sc, names))
+    page = (out / "index.html").read_text()
+    assert "<h2>Side by side</h2>" not in page  # its GIF (OUT/compare) is not there
+    section = page[page.index("<h2>Second pair</h2>"):page.index("<h2>Other scenarios</h2>")]
+    assert '<article id="compare_2">' in section and 'src="./compare_2/compare.gif" width="900"' in section
+    assert "![Second pair](./compare_2/compare.gif)" in (out / "gallery.md").read_text()
+    gif(out / "compare" / "compare.gif", (1152, 544))
+    write_pages(out, names, {}, layout=read_layout(sc, names))
+    page = (out / "index.html").read_text()
+    assert page.index('src="./compare/compare.gif"') < page.index('src="./compare_2/compare.gif"')
 
 
 def test_a_critics_numbers_are_labelled_as_critic_values():

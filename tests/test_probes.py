@@ -39,7 +39,7 @@ def _constant_d(d: int, logit: float = 0.0) -> nn.Linear:
 
 def test_every_domain_a_distribution_declares_has_a_probe():
     domains = {spec.domain for spec in DISTRIBUTIONS.values()}
-    assert domains == set(PROBES) == set(DOMAIN_DATA)
+    assert domains == set(PROBES) == set(DOMAIN_DATA) | {"dirac"}  # the Dirac-GAN's probe: tests/test_dirac.py
 
 
 @pytest.mark.parametrize("domain", ["line", "plane"])

@@ -163,7 +163,7 @@ def test_every_data_domain_has_a_panel_a_layout_and_its_numbers():
     from gananim.renderer.panels import LAYOUTS, PANELS
 
     domains = {spec.domain for spec in DISTRIBUTIONS.values()}
-    assert domains == set(PANELS) == set(LAYOUTS) == set(D_ON_DATA) == {"line", "plane", "image"}
+    assert domains == set(PANELS) == set(LAYOUTS) == set(D_ON_DATA) == {"line", "plane", "image", "dirac"}
 
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))

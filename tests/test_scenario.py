@@ -108,7 +108,7 @@ BAD = [
     ({"data": {"kind": "gaussian"}, "optimizer": {"lr": 0}}, "optimizer.lr: must be greater than 0 (got 0)"),
     ({"data": {"kind": "gaussian"}, "loss": "wgan"}, "loss: must be 'minimax', 'non_saturating', 'least_squares', 'wasserstein' or 'hinge' (got 'wgan')"),
     ({"data": {"kind": "gaussian"}, "regularizer": {"kind": "weight_clip", "clip": 0}}, "regularizer.clip: must be greater than 0 (got 0)"),
-    ({"data": {"kind": "gaussian"}, "regularizer": {"kind": "r3"}}, "regularizer.kind: must be one of 'none', 'weight_clip', 'gradient_penalty', 'r1', 'r2' (got 'r3')"),
+    ({"data": {"kind": "gaussian"}, "regularizer": {"kind": "r3"}}, "regularizer.kind: must be one of 'none', 'weight_clip', 'gradient_penalty', 'r1', 'r2', 'consensus' (got 'r3')"),
     ({"data": {"kind": "gaussian"}, "instance_noise": {"anneal": "cosine"}}, "instance_noise.anneal: must be 'none' or 'linear' (got 'cosine')"),
     ({"data": {"kind": "gaussian"}, "training": {"update": "simultaneous", "d_steps": 5}}, "training.update: 'simultaneous' needs d_steps == g_steps (got d_steps=5, g_steps=1)"),
     ({"data": {"kind": "gaussian"}, "training": {"g_noise": "reuse", "g_steps": 2}}, "training.g_steps: must be 1 with g_noise: reuse (G's one step takes D's last fake batch) (got 2)"),
@@ -179,6 +179,12 @@ def test_output_names_come_from_the_renderer():
             with pytest.raises(ScenarioError, match=f"'{name}' draws .* data, not line data"):
                 parse_scenario(raw)
             raw["data"] = next({"kind": kind} for kind, spec in DISTRIBUTIONS.items() if spec.domain in output.domains)
+            if raw["data"]["kind"] == "dirac":  # the Dirac-GAN's own players
+                raw |= {"generator": {"kind": "dirac"}, "discriminator": {"kind": "dirac"}}
+        if name == "jacobian":
+            with pytest.raises(ScenarioError, match="'jacobian' needs record.jacobian: true"):
+                parse_scenario(raw)
+            raw["record"] = raw["record"] | {"jacobian": True}
         assert parse_scenario(raw).render.outputs == [name]
 
 

@@ -37,9 +37,15 @@ class Autograd:
     def __init__(self, G, D, loss: losses.Loss, regularizer, rngs: list[torch.Generator]):
         self.G, self.D, self.loss, self.reg, self.rngs = G, D, loss, regularizer, rngs
 
-    def d_step(self, real: Tensor, fake: Tensor) -> Step:
-        """D's loss and gradients on a real and a fake batch (S, B, d), instance noise included."""
+    def d_step(self, real: Tensor, fake: Tensor, source: Optional[tuple] = None) -> Step:
+        """D's loss and gradients on a real and a fake batch (S, B, d), instance noise included.
+        `source`: (z, eps) the fake batch came from, for a joint regularizer (consensus)."""
         B, D, loss = real.shape[1], self.D, self.loss
+        if self.reg.joint:
+            self.last_real = real
+            l_d, _, c, self.d_outputs = self._consensus(real, *source)
+            d_loss = l_d + self.reg.gamma * c
+            return (lambda: d_loss), grads(d_loss, D.params)
         if D.buffers:  # batch statistics: real and fake rows must not share one batch
             on_real, on_fake = D(real), D(fake)
         else:  # one forward for both batches (row-wise the same numbers)
@@ -54,9 +60,28 @@ class Autograd:
     def g_step(self, z: Tensor, eps: Optional[Tensor], fake: Optional[Tensor] = None) -> Step:
         """G's loss and gradients: G(z) + eps -> D -> loss, back to G's parameters. `fake`: G(z)
         already computed with its graph (D's step took it detached), so G runs forward once."""
+        if self.reg.joint:  # v at D's last real batch and this noise batch
+            _, l_g, c, _ = self._consensus(self.last_real, z, eps, fake)
+            g_loss = l_g + self.reg.gamma * c
+            return (lambda: g_loss), grads(g_loss, self.G.params)
         fake = self.G(z) if fake is None else fake
         g_loss = self.loss.g(self.D(fake if eps is None else fake + eps))
         return (lambda: g_loss), grads(g_loss, self.G.params)
+
+    def _consensus(self, real: Tensor, z: Tensor, eps: Optional[Tensor], fake: Optional[Tensor] = None
+                   ) -> tuple[Tensor, Tensor, Tensor, tuple[Tensor, Tensor]]:
+        """L_D, L_G and c = 1/2 |v|^2 per seed at the current point, with their graphs, and D's
+        outputs on the real and fake batch (without a graph): v =
+        (grad_D L_D, grad_G L_G) taken with create_graph, so that c can be differentiated again
+        (Mescheder et al. 2017's consensus term; its gradient is J^T v)."""
+        D, G, loss = self.D, self.G, self.loss
+        fake = G(z) if fake is None else fake
+        on_real, on_fake = D(real), D(fake if eps is None else fake + eps)
+        l_d, l_g = loss.d(on_real, on_fake), loss.g(on_fake)
+        v = (torch.autograd.grad(l_d.sum(), D.params, create_graph=True)
+             + torch.autograd.grad(l_g.sum(), G.params, create_graph=True))
+        c = 0.5 * sum((g.reshape(len(g), -1) ** 2).sum(dim=1) for g in v)
+        return l_d, l_g, c, (on_real.detach(), on_fake.detach())
 
     @staticmethod
     def hessians(f: Callable[..., Tensor], thetas: Tensor, batches: tuple, sl: slice) -> Tensor:

@@ -133,6 +133,8 @@ def supports(generator: nn.Module, discriminator: nn.Module, loss: Optional[loss
         return False
     if loss is not None and (loss.d not in D_GRADS or loss.g not in G_GRADS):
         return False
+    if regularizer is not None and regularizer.joint:  # consensus: second derivatives in every step
+        return False
     if regularizer is not None and regularizer.penalises:
         return type(regularizer) in PENALTY_SLOPES and piecewise_linear(discriminator)
     return True
@@ -237,7 +239,7 @@ class Chained:
         self.d_grad, self.g_grad = D_GRADS[loss.d], G_GRADS[loss.g]
         self.slope = PENALTY_SLOPES.get(type(regularizer)) if regularizer.penalises else None
 
-    def d_step(self, real: Tensor, fake: Tensor) -> Step:
+    def d_step(self, real: Tensor, fake: Tensor, source: Optional[tuple] = None) -> Step:
         """D's loss and gradients on a real and a fake batch (S, B, d), instance noise included."""
         B, D, loss = real.shape[1], self.D, self.loss
         out, saved = trace(self.d_layers, D.params, torch.cat([real, fake], dim=1))  # one pass for both

@@ -88,6 +88,8 @@ OUTPUTS: dict[str, Output] = {
     "progress": Output("animate", "progress_figure", animated=True, domains=("image",), sized=True),  # grid, losses, classes
     "losses": Output("losses", "losses_figure", animated=False),  # both losses, per epoch, the statistics table
     "dhist": Output("losses", "dhist_figure", animated=False, domains=("image",)),  # D on real and fake images
+    "field": Output("jacobian", "field_figure", animated=False, domains=("dirac",)),  # the (θ, ψ) field at the end
+    "jacobian": Output("jacobian", "jacobian_figure", animated=False),  # record.jacobian's spectra
 }
 ANIMATED = tuple(name for name, output in OUTPUTS.items() if output.animated)
 

@@ -74,7 +74,8 @@ def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]
 
     1D: the title and the game counter on one line (the title wraps short of the counter), the
     panel, the objective strip, a compact legend below. 2D: the square field on the left at the
-    full height; on the right the title, the counter, the legend and the strip."""
+    full height; on the right the title, the counter, the legend, the panel's note (where it has
+    one: the Dirac-GAN's eigenvalues) and the strip."""
     size = style.size_of(run.scenario.get("render", {}))
     layout = LAYOUTS[run.domain]
     fig = Figure(figsize=size.inches(run.domain), dpi=dpi, layout="constrained")
@@ -83,19 +84,34 @@ def animation_figure(run: Run, dpi: int) -> tuple[Figure, Callable[[int], list]]
     longest = counter_text(run, len(run.snap_game) - 1)
     two_lines = textwrap.fill(run.title, max(len(run.title) // 2 + 8, 12))
     if layout.legend_beside:  # 2D
-        outer = fig.add_gridspec(1, 2, width_ratios=[1.15, 1], wspace=0.03)
+        # a panel with a note of its own (the Dirac-GAN's eigenvalues) gets a row for it, a wider
+        # column and a legend in two columns
+        noted = hasattr(PANELS[run.domain], "draw_note")
+        outer = fig.add_gridspec(1, 2, width_ratios=[0.8, 1] if noted else [1.15, 1], wspace=0.03)
         main = PANELS[run.domain](fig.add_subplot(outer[0]), run)
-        side = outer[1].subgridspec(3, 1, height_ratios=[1.2, 2.0, 1.8])
+        side = outer[1].subgridspec(4 if noted else 3, 1,
+                                    height_ratios=[1.1, 1.0, 2.0, 1.5] if noted else [1.2, 2.0, 1.8])
         head = fig.add_subplot(side[0])
         head.axis("off")
         title = head.text(0, 1, two_lines, ha="left", va="top", transform=head.transAxes, **bold)
         counter = head.text(0, 0, longest, ha="left", va="bottom", transform=head.transAxes, **bold)
         key = fig.add_subplot(side[1])
         key.axis("off")
-        strip = ObjectiveStrip(fig.add_subplot(side[2]), run)
+        column = [head, key]
+        if noted:
+            column.append(fig.add_subplot(side[2]))
+            main.draw_note(column[-1])
+        strip = ObjectiveStrip(fig.add_subplot(side[-1]), run)
+        column.append(strip.ax)
         key.legend(handles=main.handles() + strip.handles(), loc="center left", frameon=False, handlelength=1.6,
-                   borderaxespad=0)
+                   borderaxespad=0, ncol=2 if noted else 1, columnspacing=1.2)
         place_title(fig, title, run.title, lambda: fig.bbox.x1 - 8, **bold)
+        if noted:  # the head as tall as the title's lines and the counter (measured): a full column keeps them apart
+            renderer = fig.canvas.get_renderer()
+            need = sum(t.get_window_extent(renderer).height for t in (title, counter)) + 0.6 * size.title * dpi / 72
+            rows = side.get_height_ratios()
+            share = need / sum(ax.bbox.height for ax in column)
+            side.set_height_ratios([share / (1 - share) * sum(rows[1:])] + rows[1:])
     else:
         grid = fig.add_gridspec(3, 1, height_ratios=[0.3, 3.2, 1])
         head = fig.add_subplot(grid[0])

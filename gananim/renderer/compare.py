@@ -44,7 +44,7 @@ def _union(axes: list[Axes], which: str) -> None:
 def share_scales(runs: list[Run], mains: list, strips: list[ObjectiveStrip]) -> None:
     """One game axis for every strip; one y range for the strips that plot the same quantity
     (the same value label and reference: every strip when the runs share a loss); and, when every
-    main panel is a 1D one, one x range for the main panels."""
+    main panel is a 1D one, one x range for the main panels (both ranges for Dirac-GAN fields)."""
     games = max(len(r.game) for r in runs)
     for strip in strips:
         strip.ax.set_xlim(0, games)
@@ -55,6 +55,9 @@ def share_scales(runs: list[Run], mains: list, strips: list[ObjectiveStrip]) -> 
         _union(axes, "y")
     if all(r.domain == "line" for r in runs):
         _union([main.ax for main in mains], "x")
+    if all(r.domain == "dirac" for r in runs):  # one (theta, psi) plane: the trajectories' sizes compare
+        _union([main.ax for main in mains], "x")
+        _union([main.ax for main in mains], "y")
 
 
 Column = tuple[Run, object, ObjectiveStrip]  # a run, its main panel, its objective strip

@@ -36,6 +36,14 @@ HEAT = ["#969696", "#FFFFFF", "#4A98C9"]
 
 SUMMARY_SIZE = (18.0, 9.0)
 HESSIAN_SIZE = (13.0, 10.0)
+FIELD_SIZE = (14.0, 9.5)  # field.png: the Dirac-GAN's field at the end, the distance to the equilibrium
+JACOBIAN_SIZE = (16.0, 11.0)  # jacobian.png: two complex planes above, the extremes over games below
+
+# the magnitude |v| of a gradient field under its streamlines: white to a light sky blue, one
+# hue whose lightness only falls (sequential, colour-blind safe), so dark lines read on all of it
+SPEED = ["#FFFFFF", "#A6D2EF"]
+TRAJECTORY = VERMILLION  # the players' parameters over games (the current point: black-edged)
+EQUILIBRIUM = YELLOW  # a black-edged star: told apart by its shape
 
 @dataclass(frozen=True)
 class Size:
@@ -44,6 +52,7 @@ class Size:
     line: tuple[float, float]
     plane: tuple[float, float]
     image: tuple[float, float]
+    dirac: tuple[float, float]  # the Dirac-GAN's (θ, ψ) field; beside it the title, legend, eigenvalues, strip
     dpi: Optional[int]
     text: float  # tick labels, legend, axis labels
     title: float  # the frame's title and its game counter
@@ -58,11 +67,14 @@ class Size:
 
 
 # web: 8 x 6.6 inches (800 x 660 pixels at dpi 100) for a line, 12 x 6.6 for a square field with
-# the rest beside it, a column for images; slide: 1280 x 720 pixels at 100 dpi; 16 pt is 22 px,
+# the rest beside it, a column for images, the slide's shape for the Dirac-GAN (its eigenvalues'
+# table needs the room beside the field); slide: 1280 x 720 pixels at 100 dpi; 16 pt is 22 px,
 # and DejaVu Sans's capitals are 0.73 em high: 16 px (tick labels at 16 pt too: text - 1 with text 17)
 SIZES = {
-    "web": Size(line=(8.0, 6.6), plane=(12.0, 6.6), image=(7.6, 9.8), dpi=None, text=13, title=15),
-    "slide": Size(line=(12.8, 7.2), plane=(12.8, 7.2), image=(12.8, 7.2), dpi=100, text=17, title=21),
+    "web": Size(line=(8.0, 6.6), plane=(12.0, 6.6), image=(7.6, 9.8), dirac=(12.8, 7.2), dpi=None, text=13,
+                title=15),
+    "slide": Size(line=(12.8, 7.2), plane=(12.8, 7.2), image=(12.8, 7.2), dirac=(12.8, 7.2), dpi=100, text=17,
+                  title=21),
 }
 CAP_HEIGHT = 0.729  # DejaVu Sans: capital height / font size
 
