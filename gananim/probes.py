@@ -395,6 +395,8 @@ def dirac_meta(sc: Scenario, sigma: float) -> dict:
 
 def _dirac_formula(a: float, reg: str, gamma: float, mu: float, sigma: float, f2: float) -> str:
     """The closed form's formula as the figure writes it."""
+    if sum(map(bool, (mu, sigma, gamma))) > 1:  # more than one term: the general form (jacobian.py)
+        return f"(t ± √(t² − 4d)) / 2 of dirac_jacobian: γ = {gamma:g}, μ = {mu:g}, σ = {sigma:g}, f′(0) = {a:g}"
     if mu:
         return f"consensus μ = {mu:g}: eigenvalues of J − μ JᵀJ, f′(0) = {a:g}"
     if sigma:

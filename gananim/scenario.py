@@ -217,7 +217,7 @@ class Record(_Block):
     view: Optional[View] = None  # x (and y in 2D) ranges where D is drawn; default: the data's
     # eigenvalues of the game Jacobian (the Jacobian of both players' negative gradients): all
     # of them up to MAX_EXACT_PARAMS parameters, else Arnoldi's jacobian_k largest in magnitude
-    # and jacobian_k largest in real part; every jacobian_every games (default: every snapshot)
+    # and jacobian_k largest in real and in imaginary part; every jacobian_every games (default: every snapshot)
     jacobian: Annotated[bool, Strict()] = False
     jacobian_every: Optional[Int] = Field(None, ge=1, le=1_000_000)
     jacobian_k: Int = Field(6, ge=1, le=50)

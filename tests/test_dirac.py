@@ -266,3 +266,11 @@ def test_shipped_dirac_scenarios_do_what_their_descriptions_say(name):
         assert head["update_spectral_radius"] < 1 and ratio < 1e-3
     else:
         assert head["update_spectral_radius"] < 1 and ratio < 0.1
+
+
+def test_a_combined_closed_form_names_every_term():
+    run = run_of(regularizer={"kind": "r1", "gamma": 0.5}, instance_noise={"std": 0.5}, training={"games": 2})
+    meta = run.meta["dirac"]
+    assert meta["closed_form_formula"].startswith("(t ± √(t² − 4d)) / 2") and "γ = 0.5" in meta["closed_form_formula"]
+    closed = np.array([complex(*z) for z in meta["closed_form"]])
+    np.testing.assert_allclose(run.eq_eigvals, jacobian.sort_complex(closed), atol=1e-6)
