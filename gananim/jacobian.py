@@ -290,6 +290,16 @@ def eigenvalues_arnoldi(v: Callable[..., Tensor], theta: Tensor, *batch: Tensor,
 UPDATE_MODES = ("simultaneous", "alternating")
 
 
+def update_mode(sc) -> Optional[str]:
+    """The scenario's update mode ('simultaneous' or 'alternating') where its discrete update is
+    `update_matrix` (plain SGD, one step size for both players, one D and one G step per game when
+    alternating); None where the unit-circle picture does not apply (Adam, momentum, ...)."""
+    tr = sc.training
+    opts = [sc.optimizer.for_player(p) for p in ("discriminator", "generator")]
+    plain = all(o.kind == "sgd" and not o.momentum for o in opts) and opts[0].lr == opts[1].lr
+    return tr.update if plain and (tr.update == "simultaneous" or tr.d_steps == tr.g_steps == 1) else None
+
+
 def update_matrix(J: np.ndarray, h: float, mode: str, p_d: Optional[int] = None) -> np.ndarray:
     """The Jacobian of one gradient step with step h at a fixed point of the field.
 

@@ -362,12 +362,10 @@ def dirac_meta(sc: Scenario, sigma: float) -> dict:
     the Jacobian's eigenvalues at the equilibrium and those of the discrete update."""
     from . import jacobian
 
-    reg, tr = sc.regularizer, sc.training
-    sgd = [sc.optimizer.for_player(p) for p in ("discriminator", "generator")]
-    plain = all(o.kind == "sgd" and not getattr(o, "momentum", 0) for o in sgd) and sgd[0].lr == sgd[1].lr
-    steps_ok = tr.update == "simultaneous" or (tr.d_steps == 1 and tr.g_steps == 1)
-    meta = {"loss": sc.loss, "regularizer": reg.kind, "update": tr.update, "h": float(sgd[0].lr),
-            "noise_std": float(sigma), "update_mode": tr.update if plain and steps_ok else None,
+    reg = sc.regularizer
+    meta = {"loss": sc.loss, "regularizer": reg.kind, "update": sc.training.update,
+            "h": float(sc.optimizer.for_player("discriminator").lr),
+            "noise_std": float(sigma), "update_mode": jacobian.update_mode(sc),
             "closed_form": None, "closed_form_formula": None, "update_closed_form": None,
             "update_radius_closed": None, "update_radius_measured": None, "note": None}
     if sc.loss not in jacobian.DIRAC_F:

@@ -327,10 +327,8 @@ class _Record:
         p_d = sum(p[0].numel() for p in D.params)
         P = p_d + sum(p[0].numel() for p in G.params)
         exact = P <= hessian.MAX_EXACT_PARAMS
-        opts = [sc.optimizer.for_player(p) for p in ("discriminator", "generator")]
-        plain = all(o.kind == "sgd" and not o.momentum for o in opts) and opts[0].lr == opts[1].lr
-        tr = sc.training
-        mode = sc.training.update if plain and (tr.update == "simultaneous" or tr.d_steps == tr.g_steps == 1) else None
+        h = sc.optimizer.for_player("discriminator").lr  # both players' where mode is not None
+        mode = jacobian.update_mode(sc)
         if mode == "alternating" and not exact:  # the alternating product needs J itself, not its eigenvalues
             mode = None
         for k, arrays in enumerate(runs):
@@ -340,14 +338,14 @@ class _Record:
             arrays |= {"jacobian_game": np.array(games), "jacobian_eigvals": eig,
                        "jacobian_max_real": eig.real.max(axis=1), "jacobian_max_imag": np.abs(eig.imag).max(axis=1)}
             if mode == "simultaneous":
-                arrays["jacobian_update_eigvals"] = 1 + opts[0].lr * eig
+                arrays["jacobian_update_eigvals"] = 1 + h * eig
             elif mode == "alternating":
                 arrays["jacobian_update_eigvals"] = np.stack([
-                    jacobian.discrete_update_eigenvalues(jacobian.jacobian(v, t, *b), opts[0].lr, mode, p_d)
+                    jacobian.discrete_update_eigenvalues(jacobian.jacobian(v, t, *b), h, mode, p_d)
                     for t, b in zip(thetas, zip(*cols))])
         meta |= {"jacobian_method": "exact" if exact else "arnoldi",
                  "jacobian_k": None if exact else sc.record.jacobian_k,
-                 "jacobian_update": None if mode is None else {"mode": mode, "h": float(opts[0].lr)}}
+                 "jacobian_update": None if mode is None else {"mode": mode, "h": float(h)}}
 
 
 PARAMETER_LIMIT = 1e4
