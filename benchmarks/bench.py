@@ -29,6 +29,14 @@ s.   Startup, as whole processes (interleaved; medians): `gananim validate` of e
      and a cached `gananim render scenarios/strong_discr.yaml` (its run and figures current), against
      `python -c "import torch"` and the imports that such a render made before it imported lazily
      (gananim.trainer and gananim.renderer.animate).
+p.   Phase diagrams' executors (gananim.phase.execute) on 8 cells of phase_strong_discr (d_steps 1, 5,
+     20, 50 x lr 0.03, 0.1; its 16 seeds and 500 games): cells per minute in this process, in 2
+     local processes and on a Dask LocalCluster of 1 and of 2 workers, each with its start-up (as
+     `gananim render` runs it) and in steady state (workers started and warmed by a cell first,
+     then the 8 cells timed); interleaved, medians, ratios against this process. Dask's scheduler
+     overhead per task (no-op tasks on the warmed 2-worker cluster) against the median cell's own
+     time; the mean cell of the whole phase_strong_discr (its 24 cells run with --jobs 2) and a
+     cell's cost at 64 seeds against 16 (the inputs of a projection to larger diagrams).
 """
 from __future__ import annotations
 
@@ -683,13 +691,201 @@ def libraries(repeats: int, tmp: Path) -> None:
         " / ".join(f"{1e3 * statistics.median(imports[m]):.0f}" for m in ("scipy.stats", "imageio.v3")) + " ms")
 
 
+# --- p: phase diagrams' executors ------------------------------------------------------------
+
+def _noop(x):  # a Dask task that does nothing: what is left of its time is the scheduler's
+    return x
+
+
+def phase_executors(repeats: int) -> None:
+    import copy
+    import json
+    import logging
+
+    from distributed import Client, LocalCluster
+    from distributed import as_completed as dask_completed
+
+    from gananim import phase
+    from gananim.scenario import load_scenario, parse_scenario
+    from gananim.workers import start_workers, stop_workers
+
+    full = load_scenario(SCENARIOS / "phase_strong_discr.yaml")
+
+    def variant(grid=None, seeds=None):
+        raw = copy.deepcopy(full._raw)
+        if grid is not None:
+            raw["grid"] = grid
+        if seeds is not None:
+            raw.pop("seed", None)
+            raw["seeds"] = list(range(seeds))
+        return parse_scenario(raw, full._source, full.name, full._base)
+
+    def json_key(values: dict) -> str:
+        return json.dumps(values, sort_keys=True)
+
+    small = variant({"training.d_steps": [1, 5, 20, 50], "optimizer.lr": [0.03, 0.1]})
+    tasks = [phase.task(c, small) for c in phase.cells(small)]
+    warm_task = tasks[0]  # d_steps=1, lr=0.03: the cheapest cell
+    n = len(tasks)
+    kinds = {"this process": {"jobs": 1}, "2 processes": {"jobs": 2},
+             "LocalCluster 1": {"dask_local": 1}, "LocalCluster 2": {"dask_local": 2}}
+
+    # 1a. as `gananim render` runs them: execute() with its start-up (interleaved)
+    cold: dict[str, list[float]] = {k: [] for k in kinds}
+    own: list[float] = []  # the cells' own seconds in this process
+    own_sums: list[float] = []
+    for _ in range(repeats):
+        for kind, options in kinds.items():
+            done = phase.execute(tasks, lambda result: None, **options)
+            cold[kind].append(done.wall)
+            if kind == "this process":
+                own += done.cell_seconds
+                own_sums.append(sum(done.cell_seconds))
+
+    # 1b. steady state: workers started once and warmed by a cell (on each worker), then the cells
+    started: dict[str, float] = {}
+    start = time.perf_counter()
+    pool = start_workers(2)
+    for future in [pool.submit(phase.run_cell, warm_task) for _ in range(2)]:
+        future.result()  # after the two _warm imports: one warm cell each (FIFO)
+    started["2 processes"] = time.perf_counter() - start
+    clusters = {}
+    for workers in (1, 2):
+        start = time.perf_counter()
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        client = Client(cluster, set_as_default=False)
+        for address in client.scheduler_info()["workers"]:
+            client.submit(phase.run_cell, warm_task, workers=[address], allow_other_workers=False,
+                          pure=False).result()
+        started[f"LocalCluster {workers}"] = time.perf_counter() - start
+        clusters[workers] = (cluster, client)
+
+    def in_process():
+        for t in tasks:
+            phase.run_cell(t)
+
+    def on_pool():
+        for future in [pool.submit(phase.run_cell, t) for t in tasks]:
+            future.result()
+
+    def on_dask(client):
+        def go():
+            for future in dask_completed(client.map(phase.run_cell, tasks, pure=False), loop=client.loop):
+                future.result()
+        return go
+
+    steady_fns = {"this process": in_process, "2 processes": on_pool,
+                  "LocalCluster 1": on_dask(clusters[1][1]), "LocalCluster 2": on_dask(clusters[2][1])}
+    steady: dict[str, list[float]] = {k: [] for k in kinds}
+    try:
+        for _ in range(repeats):
+            for kind, fn in steady_fns.items():
+                start = time.perf_counter()
+                fn()
+                steady[kind].append(time.perf_counter() - start)
+
+        # 2. the scheduler's overhead per task: no-op tasks on the warmed 2-worker cluster
+        client = clusters[2][1]
+        tiny = 1000
+        per_task, round_trip = [], []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            client.gather(client.map(_noop, range(tiny), pure=False))
+            per_task.append((time.perf_counter() - start) / tiny)
+            for i in range(50):
+                start = time.perf_counter()
+                client.submit(_noop, i, pure=False).result()
+                round_trip.append(time.perf_counter() - start)
+    finally:
+        quiet = logging.getLogger("distributed")
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)  # two clusters' close: the second one's INFO lines and comm errors
+        try:
+            for cluster, client in reversed(clusters.values()):
+                client.close()
+                cluster.close()
+        finally:
+            quiet.setLevel(level)
+        stop_workers(pool)
+
+    def per_minute(walls):
+        return statistics.median(60 * n / w for w in walls)
+
+    def line(values, unit_fmt):
+        return " / ".join(unit_fmt(v) for v in values)
+
+    names = list(kinds)
+    title = (f"phase_strong_discr, {n} cells (d_steps 1, 5, 20, 50 x lr 0.03, 0.1; "
+             f"{len(small.seed_list())} seeds, {small.training.games} games)")
+    row("p", f"{title}: the cells' own time in this process (sum, median of {repeats})",
+        f"{statistics.median(own_sums):.1f} s (median cell {statistics.median(own):.2f} s)")
+    for label, walls in (("with start-up", cold), ("steady state (warmed workers)", steady)):
+        cpm = [per_minute(walls[k]) for k in names]
+        row("p", f"cells/min {label}: {' / '.join(names)}",
+            f"{line(cpm, lambda v: f'{v:.0f}')} ({line(cpm, lambda v: f'{v / cpm[0]:.2f}x')})")
+    row("p", "  start-up (median wall with start-up - steady): " + " / ".join(names[1:]),
+        line([statistics.median(cold[k]) - statistics.median(steady[k]) for k in names[1:]],
+             lambda v: f"{v:.1f}") + " s")
+    row("p", "  start + warm the steady-state workers (one run): " + " / ".join(names[1:]),
+        line([started[k] for k in names[1:]], lambda v: f"{v:.1f}") + " s")
+    median_cell = statistics.median(own)
+    overhead = statistics.median(per_task)
+    row("p", f"Dask overhead per task: {tiny} no-op tasks on the warmed LocalCluster 2 (wall / tasks)",
+        f"{1e3 * overhead:.2f} ms ({100 * overhead / median_cell:.3f} % of the median cell, {median_cell:.2f} s)")
+    row("p", "  one no-op task's round trip, submit to result, one at a time",
+        f"{1e3 * statistics.median(round_trip):.1f} ms")
+
+    # 3. the whole phase_strong_discr, every cell run once with --jobs 2 (its cells' own times)
+    results: list[dict] = []
+    done = phase.execute([phase.task(c, full) for c in phase.cells(full)], results.append, jobs=2)
+    seconds = {json_key(r["values"]): s for r, s in zip(results, done.cell_seconds)}
+    d = np.array([r["values"]["training.d_steps"] for r in results], dtype=float)
+    t = np.array(done.cell_seconds)
+    b, a = np.polyfit(d, t, 1)
+    lrs = full.grid["optimizer.lr"]
+    by_lr = [statistics.mean(s for r, s in zip(results, t) if r["values"]["optimizer.lr"] == lr) for lr in lrs]
+    diverged = sum(any(p["diverged"] for p in r["per_seed"]) for r in results)
+    row("p", f"phase_strong_discr, all {len(results)} cells ({len(full.seed_list())} seeds) run with --jobs 2 "
+             "(one run): mean cell / wall",
+        f"{t.mean():.2f} s / {done.wall:.1f} s ({60 * len(results) / done.wall:.0f} cells/min)")
+    row("p", f"  cell seconds ~ a + b x d_steps (least squares over the {len(results)})",
+        f"{a:.2f} + {b:.3f} x d_steps")
+    row("p", "  mean cell by lr " + " / ".join(f"{lr:g}" for lr in lrs) + "; cells with a diverged seed",
+        line(by_lr, lambda v: f"{v:.2f}") + f" s; {diverged} of {len(results)}")
+    same = [seconds[json_key(tk["values"])] for tk in tasks]
+    row("p", f"  the {n} cells above: mean in the --jobs 2 run / in this process (contention of 2 workers)",
+        f"{statistics.mean(same):.2f} / {statistics.mean(own):.2f} s ({statistics.mean(same) / statistics.mean(own):.2f}x)")
+
+    # a cell at 64 seeds against 16 (this process, interleaved): the seeds are trained side by side
+    picks = [(1, 0.1), (5, 0.1), (50, 0.1)]
+    sized = {}
+    for seeds in (16, 64):
+        sc = variant({"training.d_steps": [ds for ds, _ in picks], "optimizer.lr": [0.1]}, seeds)
+        sized[seeds] = [phase.task(c, sc) for c in phase.cells(sc)]
+    times: dict[tuple[int, int], list[float]] = {}
+    for _ in range(repeats):
+        for i in range(len(picks)):
+            for seeds in (16, 64):
+                times.setdefault((i, seeds), []).append(phase.run_cell(sized[seeds][i])["seconds"])
+    med = {k: statistics.median(v) for k, v in times.items()}
+    row("p", "one cell, 16 / 64 seeds (lr 0.1; this process): d_steps " + ", ".join(str(ds) for ds, _ in picks),
+        ", ".join(f"{med[(i, 16)]:.2f} / {med[(i, 64)]:.2f} s ({med[(i, 64)] / med[(i, 16)]:.2f}x)"
+                  for i in range(len(picks))))
+    b64, a64 = np.polyfit([ds for ds, _ in picks], [med[(i, 64)] for i in range(len(picks))], 1)
+    row("p", "  at 64 seeds: cell seconds ~ a + b x d_steps (these 3 cells)", f"{a64:.2f} + {b64:.3f} x d_steps")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--train-games", type=int, default=300)
     parser.add_argument("--mlp-games", type=int, default=300, help="games of the MLP sweep (g)")
     parser.add_argument("--skip", default="", help="sections to skip, e.g. 'ce'")
+    parser.add_argument("--only", default="", help="run only these sections, e.g. 'p' (the others are skipped)")
     args = parser.parse_args()
+    if args.only:
+        args.skip = "".join(s for s in "acdefgilps" if s not in args.only)
 
     import torch
 
@@ -717,6 +913,8 @@ def main() -> None:
             startup(args.repeats, tmp)
         if "l" not in args.skip:
             libraries(args.repeats, tmp)
+        if "p" not in args.skip:
+            phase_executors(args.repeats)
         if "e" not in args.skip:
             gallery(args.repeats, tmp)
     print(f"\ngananim benchmarks (medians of {args.repeats}; this machine: {__import__('os').cpu_count()} cores)\n")

@@ -289,7 +289,12 @@ def validate(files: tuple[str, ...], verbose: bool, allow_big: bool) -> None:
             bad += 1
             click.echo(f"gananim: error: {one_line(str(exc))}", err=True)
             continue
-        click.echo(f"{shown(f)}: ok ({sc.training.games} games, {sc.training.d_steps} D / {sc.training.g_steps} G steps)")
+        cells = ""
+        if sc.grid is not None:
+            import math
+
+            cells = f"; a phase diagram of {math.prod(map(len, sc.grid.values()))} cells x {len(sc.seed_list())} seeds"
+        click.echo(f"{shown(f)}: ok ({sc.training.games} games, {sc.training.d_steps} D / {sc.training.g_steps} G steps{cells})")
         if verbose:
             from .cost import estimate
 
@@ -309,6 +314,28 @@ class _Folder(click.Path):
         return value
 
 
+PHASE_JOBS_OPTION = click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 256),
+                                 help="A phase diagram's cells run in this many local processes.")
+SCHEDULER_OPTION = click.option("--scheduler", default=None, envvar="DASK_SCHEDULER_ADDRESS", metavar="ADDRESS",
+                                help="Run a phase diagram's cells on this Dask distributed scheduler "
+                                     "(tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS). Needs gananim[dask].")
+DASK_LOCAL_OPTION = click.option("--dask-local", default=None, type=click.IntRange(1, 256), metavar="N",
+                                 help="Run a phase diagram's cells on a Dask LocalCluster of N workers started "
+                                      "here. Needs gananim[dask].")
+
+
+def _phase_options(jobs: int, scheduler: str | None, dask_local: int | None) -> dict:
+    if scheduler is not None and dask_local is not None:
+        _fail("give either --scheduler (or DASK_SCHEDULER_ADDRESS) or --dask-local, not both", EXIT_USAGE)
+    return {"jobs": jobs, "scheduler": scheduler or None, "dask_local": dask_local}
+
+
+def _report(built, quiet: bool) -> None:
+    if not quiet:
+        how = built.note or ("trained" if built.trained else "cached run")
+        click.echo(f"{built.name}: {built.folder} ({how}, {built.seconds:.1f}s)", err=True)
+
+
 @main.command()
 @SCENARIO_FILES
 @click.option("--out", "out", default="gallery", show_default=True, type=_Folder(),
@@ -317,23 +344,106 @@ class _Folder(click.Path):
 @SIZE_OPTION
 @click.option("--force", is_flag=True, help="Retrain and re-render even when the cached run and figures are current.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars, no warnings.")
+@click.option("--cell", default=None, metavar="KEY=VALUE,...",
+              help="One cell of a phase diagram's grid (d_steps=50,lr=0.1): render that game with its seeds "
+                   "into OUT/<stem>--<cell>/.")
+@PHASE_JOBS_OPTION
+@SCHEDULER_OPTION
+@DASK_LOCAL_OPTION
 @ALLOW_BIG_OPTION
 @_training_errors
 def render(files: tuple[str, ...], out: str, video: str, size: str | None, force: bool, quiet: bool,
-           allow_big: bool) -> None:
-    """Train and render scenario FILES (or shipped names) into OUT/<file stem>/."""
-    from .pipeline import build
+           cell: str | None, jobs: int, scheduler: str | None, dask_local: int | None, allow_big: bool) -> None:
+    """Train and render scenario FILES (or shipped names) into OUT/<file stem>/. A scenario with
+    a grid: block is a phase diagram: phase.png and phase.json (its cells run in --jobs
+    processes, or on Dask with --scheduler / --dask-local)."""
+    from .pipeline import build, build_scenario
 
     paths = _resolved(files)
     scenarios = _load_all(paths, allow_big, args=files)  # every file is checked before anything is trained or written
+    phase = _phase_options(jobs, scheduler, dask_local)
+    if cell is not None:
+        from .phase import PhaseError, cell_scenario
+
+        if len(scenarios) != 1:
+            _fail("--cell names a cell of one phase diagram: give one scenario file", EXIT_USAGE)
+        try:
+            sc = cell_scenario(scenarios[0], cell)
+        except PhaseError as exc:
+            _fail(str(exc))
+        _check_video(video)
+        _check_outputs(out, [sc], video)
+        _report(build_scenario(sc, out, force=force, video=video, quiet=quiet, size=size), quiet)
+        return
     _unique_names(scenarios, paths)
     _check_video(video)
     _check_outputs(out, scenarios, video)
     for f in paths:
-        built = build(f, out, force=force, video=video, quiet=quiet, size=size)
-        if not quiet:
-            how = "trained" if built.trained else "cached run"
-            click.echo(f"{built.name}: {built.folder} ({how}, {built.seconds:.1f}s)", err=True)
+        _report(_phase_errors(build, f, out, force=force, video=video, quiet=quiet, size=size, **phase), quiet)
+
+
+def _phase_errors(fn, *args, **kwargs):
+    from .phase import PhaseError
+
+    try:
+        return fn(*args, **kwargs)
+    except PhaseError as exc:
+        _fail(str(exc))
+
+
+@main.command()
+@click.argument("file", type=click.Path(), shell_complete=_complete_scenarios)
+@click.option("--grid", "grid", multiple=True, metavar="KEY=V1,V2,...",
+              help="A dotted key of the scenario and its values (YAML, separated by commas), e.g. "
+                   "training.d_steps=1,5,50; repeat for a second axis and facets. Replaces the file's grid: block.")
+@click.option("--seeds", default=None, metavar="N", type=click.IntRange(1, 64),
+              help="Play each cell with seeds 0 .. N-1 (default: the file's seeds).")
+@click.option("--out", "out", default="gallery", show_default=True, type=_Folder())
+@PHASE_JOBS_OPTION
+@SCHEDULER_OPTION
+@DASK_LOCAL_OPTION
+@click.option("--force", is_flag=True, help="Run every cell again, even those with a cached result.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, no warnings.")
+@ALLOW_BIG_OPTION
+@_training_errors
+def sweep(file: str, grid: tuple[str, ...], seeds: int | None, out: str, jobs: int, scheduler: str | None,
+          dask_local: int | None, force: bool, quiet: bool, allow_big: bool) -> None:
+    """A phase diagram of scenario FILE over a grid of settings, crossed with its seeds:
+    OUT/<stem>/phase.png and phase.json (OUT/<stem>_phase/ when the grid comes from --grid and
+    the file has none). Each cell's result is cached: an interrupted or extended sweep runs only
+    the cells it has no result for."""
+    import yaml
+
+    from .errors import shown
+    from .phase import parse_grid_option
+    from .pipeline import build_scenario_phase
+    from .scenario import ScenarioError, parse_scenario
+
+    path = _resolved((file,))[0]
+    sc = _load_all([path], allow_big, args=(file,))[0]
+    phase = _phase_options(jobs, scheduler, dask_local)
+    raw = dict(getattr(sc, "_raw"))
+    name = sc.name
+    if grid:
+        try:
+            raw["grid"] = parse_grid_option(grid)
+        except ValueError as exc:
+            _fail(f"{shown(path)}: --grid: {exc}")
+        if sc.grid is None:
+            name = f"{sc.name}_phase"
+    if seeds is not None:
+        raw.pop("seed", None)
+        raw.pop("seeds", None)
+        raw |= {"seeds": list(range(seeds))} if seeds > 1 else {"seed": 0}
+    if "grid" not in raw:
+        _fail(f"{shown(path)}: grid: this scenario has no grid: block; give the axes with --grid KEY=V1,V2,...")
+    try:
+        sc = parse_scenario(raw, shown(path), name, path.parent)
+    except ScenarioError as exc:
+        _fail(str(exc))
+    _check_outputs(out, [sc], "gif")
+    text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True).encode()
+    _report(_phase_errors(build_scenario_phase, sc, text, shown(path), out, force=force, quiet=quiet, **phase), quiet)
 
 
 @main.command()

@@ -217,8 +217,9 @@ def _num(value, digits: int = 3) -> str:
 
 
 ANIMATIONS = ("animation.gif", "seeds.gif", "progress.gif", "animation.mp4", "seeds.mp4", "progress.mp4")
-FIGURES = ("summary.png", "field.png", "progression.png", "losses.png", "dhist.png", "hessian.png", "jacobian.png",
-           "spread.png")
+FIGURES = ("phase.png", "summary.png", "field.png", "progression.png", "losses.png", "dhist.png", "hessian.png",
+           "jacobian.png", "spread.png")
+PHASE_FIGURE = "phase.png"  # a phase diagram's card: no animation, this figure in its place
 
 
 def main_animation(folder: Path) -> str | None:
@@ -267,9 +268,29 @@ def _d_row(s: dict) -> tuple[str, str]:
             + (f"; W1 from samples {_num(w1)})" if isinstance(w1, (int, float)) else ")"))
 
 
+def _phase_rows(s: dict) -> list[tuple[str, str]]:
+    """A phase diagram's card (phase.headline): its size, its axes, the scenario's own cell and
+    each outcome's share of all the runs (a cell's seed: one run of the game) and of the own cell's seeds."""
+    from .outcomes import OUTCOMES
+    from .phase import value_text
+
+    runs, own = s["runs"], s.get("own_cell")
+    rows = [("phase diagram", f"{s['cells']} cells × {s['seeds_per_cell']} seeds = {runs} runs" + (f" of {s['games']} games" if s.get("games") else ""))]
+    rows += [(f"grid: {a['key']}", ", ".join(value_text(v) for v in a["values"])) for a in s["axes"]]
+    rows.append(("its own setting",
+                 "not a cell of the grid" if own is None else f"{own['label']} ({own['seeds']} seeds)"))
+    for name in s["outcomes"]:  # the diagram's order (summary.json sorts the keys of outcome_totals)
+        mine = "" if own is None else f" ({own['counts'][name]} of {own['seeds']} at its own setting)"
+        rows.append((OUTCOMES[name].label if name in OUTCOMES else name,
+                     f"{s['outcome_totals'][name]} of {runs} runs{mine}"))
+    return rows
+
+
 def headline_rows(s: dict) -> list[tuple[str, str]]:
     """The numbers a card shows, from summary.json. A critic's values are labelled as such: its
     objective is the gap E f(x) − E f(G(z)), an estimate of W1 (0 at the equilibrium)."""
+    if s.get("phase"):
+        return _phase_rows(s)
     if "seeds" in s:
         return _sweep_rows(s)
     objective = "final objective (critic gap E f(x) − E f(G(z)))" if is_critic(s) else "final objective"
@@ -315,6 +336,20 @@ def _animation(folder: Path, name: str, file: str, title: str) -> str:
     return f'<img class="anim" src="{e(href(name, file))}"{dims} alt="{e(title)}: animation" loading="lazy">'
 
 
+def _lead_figure(folder: Path, s: dict) -> str | None:
+    """The figure a card without an animation shows in its place: a phase diagram's phase.png."""
+    return PHASE_FIGURE if s.get("phase") and (folder / PHASE_FIGURE).exists() else None
+
+
+def _figure(folder: Path, name: str, file: str, title: str) -> str:
+    """A figure in an animation's place, at its natural size (shrunk to the page), linked to itself."""
+    e = html.escape
+    size = image_size(folder / file)
+    dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
+    return (f'<a class="anim" href="{e(href(name, file))}"><img src="{e(href(name, file))}"{dims} '
+            f'alt="{e(title)}: {file[:-4]}" loading="lazy"></a>')
+
+
 def _embeds(name: str, title: str, file: str) -> str:
     e = html.escape
     return "".join(f"<details><summary>embed: {e(kind)}</summary><pre><code>{e(text)}</code></pre></details>"
@@ -325,11 +360,13 @@ def _card(folder: Path, s: dict, description: str) -> str:
     name, title = folder.name, s["title"]
     e = html.escape
     main = main_animation(folder)
-    anim = _animation(folder, name, main, title) if main else ""
+    lead = _lead_figure(folder, s) if main is None else None
+    anim = _animation(folder, name, main, title) if main else _figure(folder, name, lead, title) if lead else ""
     figs = "".join(f'<a href="{e(href(name, f))}"><img src="{e(href(name, f))}" alt="{e(title)}: {f[:-4]}" '
-                   f'loading="lazy"></a>' for f in FIGURES if (folder / f).exists())
+                   f'loading="lazy"></a>' for f in FIGURES if (folder / f).exists() and f != lead)
     rows = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in headline_rows(s))
-    links = " ".join(f'<a href="{e(href(name, f))}">{f}</a>' for f in ("scenario.yaml", "summary.json", *ANIMATIONS)
+    links = " ".join(f'<a href="{e(href(name, f))}">{f}</a>' for f in ("scenario.yaml", "summary.json", "phase.json",
+                                                                       *ANIMATIONS)
                      if (folder / f).exists() and f != main)
     return (f'{_opening(name, title, description)}<div class="stage">{anim}'
             f'<div class="side"><table>{rows}</table><p class="links">{links}</p></div></div>'
@@ -445,10 +482,14 @@ def _page_md(out: Path, title: str, sections: list[Section], summaries: dict, de
                        ""]
                 continue
             anim = main_animation(out / n)
+            lead = _lead_figure(out / n, sm) if anim is None else None  # in the animation's place, as on the page
             md += [snippets(n, sm["title"], anim)["Markdown"], ""] if anim else []
+            md += [f"![{heading}: {lead[:-4]}]({href(n, lead)})", ""] if lead else []
             md += ["| | |", "| --- | --- |"] + [f"| {md_text(k)} | {md_text(v)} |" for k, v in headline_rows(sm)] + [""]
-            figs = [f"![{heading}: {f[:-4]}]({href(n, f)})" for f in FIGURES if (out / n / f).exists()]
-            md += figs + ["", f"[scenario file]({href(n, 'scenario.yaml')}) · [summary.json]({href(n, 'summary.json')})", ""]
+            figs = [f"![{heading}: {f[:-4]}]({href(n, f)})" for f in FIGURES if (out / n / f).exists() and f != lead]
+            phase = f" · [phase.json]({href(n, 'phase.json')})" if (out / n / "phase.json").exists() else ""
+            md += figs + ["", f"[scenario file]({href(n, 'scenario.yaml')}) · [summary.json]({href(n, 'summary.json')})"
+                          f"{phase}", ""]
     return "\n".join(md)
 
 

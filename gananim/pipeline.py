@@ -28,6 +28,10 @@ def folder_files(sc: Scenario, video: str) -> list[str]:
     """Every file a build writes into the scenario's folder."""
     from .renderer import MANIFEST, expected_files
 
+    if sc.grid is not None:  # a phase diagram (phase.py)
+        from .phase import phase_files
+
+        return phase_files(sc)
     return expected_files(sc.render.model_dump(mode="json"), video) + [*FOLDER_FILES, MANIFEST]
 
 
@@ -61,6 +65,7 @@ class Built:
     trained: bool  # False: run.npz came from the cache
     rendered: bool  # False: the figures came from the cache
     seconds: float
+    note: str = ""  # a phase diagram: how many cells ran and where
 
 
 def estimated_seconds(sc: Scenario) -> float:
@@ -71,6 +76,10 @@ def estimated_seconds(sc: Scenario) -> float:
     tr, rec = sc.training, sc.record
     linear = sc.generator.kind == sc.discriminator.kind == "linear"
     per_step = 5e-5 if linear else 1e-4 * (1 + tr.batch_size / 64)
+    if sc.grid is not None:  # a phase diagram: its cells, each a sweep of the seeds, one after another
+        import math
+
+        return math.prod(len(v) for v in sc.grid.values()) * estimated_seconds(sc.model_copy(update={"grid": None}))
     seconds = 2.5 + len(sc.seed_list()) * tr.games * (tr.d_steps + tr.g_steps) * per_step
     if rec.hessian and sc.parameter_count() > MAX_EXACT_PARAMS:  # Lanczos at every Hessian game
         seconds += 0.3 * tr.games / rec.hessian_every
@@ -105,11 +114,12 @@ def obtain_run(sc: Scenario, folder: Path, force: bool = False, quiet: bool = Tr
 
 
 def build(path: str | Path, out: str | Path, *, force: bool = False, video: str = "gif",
-          quiet: bool = True, size: str | None = None) -> Built:
+          quiet: bool = True, size: str | None = None, **phase: object) -> Built:
     """Train (or reuse) and render (or reuse) one scenario file into out/<stem>/; `size`
-    (web, slide) replaces the file's render.size."""
+    (web, slide) replaces the file's render.size. A scenario with a grid: block is a phase
+    diagram (phase.build_phase; `phase`: its executor, jobs / scheduler / dask_local)."""
     sc = load_scenario(path)
-    return _build_checked(sc, Path(path).read_bytes(), str(path), out, force, video, quiet, size)
+    return _build_checked(sc, Path(path).read_bytes(), str(path), out, force, video, quiet, size, **phase)
 
 
 def build_scenario(sc: Scenario, out: str | Path, *, force: bool = False, video: str = "gif",
@@ -122,11 +132,25 @@ def build_scenario(sc: Scenario, out: str | Path, *, force: bool = False, video:
     return _build_checked(sc, text, getattr(sc, "_source", None) or sc.name, out, force, video, quiet, size)
 
 
+def build_scenario_phase(sc: Scenario, text: bytes, source: str, out: str | Path, *, force: bool = False,
+                         quiet: bool = True, **phase: object) -> Built:
+    """A phase diagram of a Scenario made in Python or on the command line (`gananim sweep
+    --grid`): `text` is the scenario.yaml written beside it."""
+    return _build_checked(sc, text, source, out, force, "gif", quiet, None, **phase)
+
+
 def _build_checked(sc: Scenario, text: bytes, source: str, out: str | Path, force: bool, video: str, quiet: bool,
-                   size: str | None) -> Built:
+                   size: str | None, **phase: object) -> Built:
     from .errors import TrainingError
 
     start = time.perf_counter()
+    if sc.grid is not None:
+        from .phase import build_phase
+
+        pb = build_phase(sc, text, source, out, force=force, quiet=quiet, **phase)
+        ran = f"{pb.trained} run ({pb.executed.executor})" if pb.trained else "0 run"
+        note = f"{pb.cells} cells: {ran}, {pb.cells - pb.trained} cached"
+        return Built(sc.name, pb.folder, pb.trained > 0, pb.rendered, time.perf_counter() - start, note)
     if size is not None:
         sc.render.size = size
     folder = Path(out) / sc.name  # sc.name is one plain folder name (scenario.check_name)

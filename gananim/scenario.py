@@ -25,6 +25,7 @@ from .hessian import MAX_EXACT_PARAMS
 from .losses import LOSSES, REGULARIZERS
 from .models import DISCRIMINATORS, GENERATORS, PLAYERS
 from .optim import OPTIMIZERS
+from .outcomes import ENERGY_BELOW, OUTCOMES, QUALITY_ABOVE
 from .renderer import OUTPUTS
 from .run import SWEEP_OUTPUTS, default_outputs
 # bumped whenever the trainer's arithmetic changes (2: seeds stacked, closed-form gradients,
@@ -253,6 +254,45 @@ class Render(_Block):
         return self
 
 
+GRID_KEYS = 3  # a phase diagram's axes: x, y and the facets
+GRID_VALUES = 64  # values of one key
+GRID_CELLS = 4096  # cells of one diagram
+NOT_GRIDDED = ("title", "description", "seed", "seeds", "grid", "phase", "render")  # keys a grid may not vary
+
+
+def _check_grid(grid: Optional[dict[str, list[Any]]]) -> Optional[dict[str, list[Any]]]:
+    if grid is None:
+        return None
+    if not 1 <= len(grid) <= GRID_KEYS:
+        raise ValueError(f"must name 1 to {GRID_KEYS} dotted keys of the scenario (x, y, facets), each with a "
+                         f"list of values (got {len(grid)} keys)")
+    cells = 1
+    for key, values in grid.items():
+        parts = key.split(".")
+        if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) for p in parts):
+            raise ValueError(f"{excerpt(key)}: must be a dotted key of the scenario such as training.d_steps")
+        if parts[0] in NOT_GRIDDED:
+            raise ValueError(f"{key}: a grid varies the game, not {parts[0]!r} (the seeds come from seeds:)")
+        if not 1 <= len(values) <= GRID_VALUES:
+            raise ValueError(f"{key}: must list 1 to {GRID_VALUES} values (got {len(values)})")
+        shown_values = [json.dumps(v, sort_keys=True) for v in values]
+        if len(set(shown_values)) != len(shown_values):
+            raise ValueError(f"{key}: must not list a value twice (got {excerpt(values)})")
+        cells *= len(values)
+    if cells > GRID_CELLS:
+        raise ValueError(f"makes {cells:,} cells; at most {GRID_CELLS:,} in one diagram")
+    return grid
+
+
+class PhaseSettings(_Block):
+    """How a phase diagram reads its cells: which outcomes get a heat map (default: those every
+    seed's numbers can answer), the energy-distance threshold of 'close' and the share of G's
+    samples near a mode of 'high_quality'."""
+    outcomes: Optional[list[Literal[tuple(OUTCOMES)]]] = Field(None, min_length=1)  # type: ignore[valid-type]
+    energy_below: Real = Field(ENERGY_BELOW, gt=0, le=1e6)
+    quality_above: Real = Field(QUALITY_ABOVE, gt=0, le=1)  # mixtures: the share of G's samples near a mode
+
+
 class Scenario(_Block):
     title: Optional[str] = Field(None, max_length=MAX_TITLE)
     description: str = Field("", max_length=MAX_DESCRIPTION)
@@ -271,6 +311,15 @@ class Scenario(_Block):
     training: Training = Field(default_factory=Training)
     record: Record = Field(default_factory=Record)
     render: Render = Field(default_factory=Render)
+    # a phase diagram: dotted keys of this scenario, each with a list of values; every cell (one
+    # combination) is this game with those values, played once per seed (phase.py)
+    grid: Annotated[Optional[dict[str, list[Any]]], AfterValidator(_check_grid)] = None
+    phase: Optional[PhaseSettings] = None
+
+    @model_serializer(mode="wrap")
+    def _grid_when_set(self, handler) -> dict[str, Any]:
+        """`grid` and `phase` are written only when given: other scenarios keep their cache keys."""
+        return _without_defaults(handler(self), {"grid": None, "phase": None})
 
     @field_validator("title", "description")
     @classmethod
@@ -344,6 +393,8 @@ class Scenario(_Block):
             if not (d.kind == "dirac" or (d.kind == "linear" and not d.bias)):
                 raise _KeyError("discriminator.kind", "must be 'dirac' (or 'linear' with bias: false) for "
                                 "data.kind 'dirac': D(x) = psi * x", d.kind)
+        if self.phase is not None and self.grid is None:
+            raise _KeyError("phase", "sets how a phase diagram reads its cells: it needs a grid: block", "phase")
         if self.record.jacobian and self.record.jacobian_every is None:
             self.record.__dict__["jacobian_every"] = self.record.every
         if self.record.hessian and self.record.hessian_every is None:
@@ -387,7 +438,7 @@ class Scenario(_Block):
         """What the recorded numbers depend on: the scenario minus its presentation (title,
         description, render), and the gananim and torch versions. A cached run.npz is reused
         while it is unchanged."""
-        content = self.model_dump(mode="json", exclude={"title", "description", "render"})
+        content = self.model_dump(mode="json", exclude={"title", "description", "render", "grid", "phase"})
         key = {"scenario": content, "gananim": __version__, "torch": version("torch"), "revision": TRAIN_REVISION}
         if hasattr(self.data, "count"):  # images go through epochs (they were drawn with replacement before)
             key["sampler"] = "epochs"
@@ -563,6 +614,11 @@ def parse_scenario(raw: Any, source: str = "<scenario>", name: str = "scenario",
     object.__setattr__(sc, "_name", name)
     object.__setattr__(sc, "_source", source)
     object.__setattr__(sc, "_base", base)
+    object.__setattr__(sc, "_raw", raw)  # the mapping as given: a phase diagram's cells change keys of it
+    if sc.grid is not None:
+        from .phase import cells
+
+        cells(sc)  # every cell validated now, before anything is trained
     return sc
 
 

@@ -47,6 +47,11 @@ def _stuck(s: dict[str, Any]) -> list[dict[str, Any]]:
     return [m for m in s["per_seed"] if m["reached_reference_at_game"] is None]
 
 
+def _cell(label: str, outcome: str) -> Callable[[dict[str, Any]], Any]:
+    """A phase diagram's count of seeds with `outcome` in the cell `label` (its summary.json)."""
+    return lambda s: s["counts_by_cell"][label][outcome]
+
+
 def _peak_classes(s: dict[str, Any]) -> int:
     return next(f["numbers"]["peak"] for f in s["diagnosis"] if f["rule"] == "mode_collapse")
 
@@ -106,6 +111,35 @@ CLAIMS: dict[str, list[Claim]] = {
         Claim(r"energy distance (\d\.\d+) after 500 games", ED, "dp2"),
         Claim(r"after (\d+) games", "games", "int"),
         Claim(r"sits near 0 \((-0\.\d+)\)", "final_objective", "dp3"),
+    ],
+    "phase_strong_discr": [
+        Claim(r"\(50 D steps, lr 0\.1; outlined\) (\d+) of 16 seeds stay stuck", _cell("d_steps=50,lr=0.1", "stuck"), "int"),
+        Claim(r"10 or 20 D steps \((\d+) and \d+ of 16", _cell("d_steps=10,lr=0.1", "settled"), "int"),
+        Claim(r"10 or 20 D steps \(\d+ and (\d+) of 16", _cell("d_steps=20,lr=0.1", "settled"), "int"),
+        Claim(r"with 1 D step \((\d+) of 16\)", _cell("d_steps=1,lr=0.1", "settled"), "int"),
+        Claim(r"20 or more D steps, (\d+) to 16 of 16 seeds stay stuck",
+              lambda s: min(s["counts_by_cell"][f"d_steps={d},lr={lr}"]["stuck"] for d in (20, 50) for lr in (0.01, 0.03)),
+              "int"),
+        Claim(r"20 or more D steps, \d+ to (16) of 16 seeds stay stuck",
+              lambda s: max(s["counts_by_cell"][f"d_steps={d},lr={lr}"]["stuck"] for d in (20, 50) for lr in (0.01, 0.03)),
+              "int"),
+        Claim(r"At lr 0\.3 (no) seed settles in any cell",
+              lambda s: sum(c["settled"] for k, c in s["counts_by_cell"].items() if k.endswith("lr=0.3")), "no"),
+        Claim(r"10 or 20 D steps (\d+) and \d+ of 16 seeds end close", _cell("d_steps=10,lr=0.3", "close"), "int"),
+        Claim(r"10 or 20 D steps \d+ and (\d+) of 16 seeds end close", _cell("d_steps=20,lr=0.3", "close"), "int"),
+    ],
+    "phase_ring8": [
+        Claim(r"outlined\) (\d+) of 4 seeds cover all 8 modes", _cell("lr=0.001,d_steps=1", "covered"), "int"),
+        Claim(r"and (\d+) of 4 put most samples near a mode", _cell("lr=0.001,d_steps=1", "high_quality"), "int"),
+        Claim(r"At lr 0\.0001 with 1 D step (no) seed covers", _cell("lr=0.0001,d_steps=1", "covered"), "no"),
+        Claim(r"with 2 or 5 D steps (\d+) of 4 seeds cover",
+              lambda s: min(s["counts_by_cell"][f"lr=0.0001,d_steps={d}"]["covered"] for d in (2, 5)), "int"),
+        Claim(r"but (no) seed puts most samples near a mode",
+              lambda s: max(s["counts_by_cell"][f"lr=0.0001,d_steps={d}"]["high_quality"] for d in (2, 5)), "no"),
+        Claim(r"At lr 0\.01 only (\d+) of 4 seeds cover",
+              lambda s: max(s["counts_by_cell"][f"lr=0.01,d_steps={d}"]["covered"] for d in (1, 2, 5)), "int"),
+        Claim(r"At lr 0\.01 only (\d+) of 4 seeds cover every mode, whatever",  # every cell of that row
+              lambda s: min(s["counts_by_cell"][f"lr=0.01,d_steps={d}"]["covered"] for d in (1, 2, 5)), "int"),
     ],
     "strong_discr_seeds": [
         Claim(r"(\d+) of \d+ seeds stay stuck", lambda s: len(_stuck(s)), "int"),
@@ -228,6 +262,8 @@ def agrees(text: str, value: Any, how: str) -> bool:
         return False
     if how == "int":
         return int(text) == value
+    if how == "no":  # "no seed": none
+        return text == "no" and value == 0
     if how == "count2":  # "a and b": two of them
         return value == 2
     if how == "pct":

@@ -222,6 +222,11 @@ def test_committed_gallery_is_complete_and_small():
             assert not (root / "gallery" / name).exists() and "Not rendered: its data files are not here." in page
             assert f'id="{name}"' in page, name
             continue
+        if "grid:" in (root / "scenarios" / f"{name}.yaml").read_text():  # a phase diagram: phase.png, no animation
+            png = root / "gallery" / name / "phase.png"
+            assert png.exists() and png.stat().st_size < 1_000_000, name
+            assert (root / "gallery" / name / "phase.json").exists() and f'id="{name}"' in page, name
+            continue
         main = main_animation(root / "gallery" / name)  # a sweep's card shows its small multiples
         assert main is not None and main.endswith(".gif"), name
         gif = root / "gallery" / name / main

@@ -38,6 +38,7 @@ SUMMARY_SIZE = (18.0, 9.0)
 HESSIAN_SIZE = (13.0, 10.0)
 FIELD_SIZE = (14.0, 9.5)  # field.png: the Dirac-GAN's field at the end, the distance to the equilibrium
 JACOBIAN_SIZE = (16.0, 11.0)  # jacobian.png: two complex planes above, the extremes over games below
+PHASE_SIZE = (17.0, 10.5)  # phase.png: a heat map per outcome (a row per facet), the rules under them
 
 # the magnitude |v| of a gradient field under its streamlines: white to a light sky blue, one
 # hue whose lightness only falls (sequential, colour-blind safe), so dark lines read on all of it
