@@ -316,7 +316,7 @@ class _Folder(click.Path):
 
 PHASE_JOBS_OPTION = click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 256),
                                  help="A phase diagram's cells run in this many local processes.")
-SCHEDULER_OPTION = click.option("--scheduler", default=None, envvar="DASK_SCHEDULER_ADDRESS", metavar="ADDRESS",
+SCHEDULER_OPTION = click.option("--scheduler", default=None, metavar="ADDRESS",
                                 help="Run a phase diagram's cells on this Dask distributed scheduler "
                                      "(tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS). Needs gananim[dask].")
 DASK_LOCAL_OPTION = click.option("--dask-local", default=None, type=click.IntRange(1, 256), metavar="N",
@@ -325,8 +325,12 @@ DASK_LOCAL_OPTION = click.option("--dask-local", default=None, type=click.IntRan
 
 
 def _phase_options(jobs: int, scheduler: str | None, dask_local: int | None) -> dict:
+    import os
+
     if scheduler is not None and dask_local is not None:
-        _fail("give either --scheduler (or DASK_SCHEDULER_ADDRESS) or --dask-local, not both", EXIT_USAGE)
+        _fail("give either --scheduler or --dask-local, not both", EXIT_USAGE)
+    if scheduler is None and dask_local is None:  # the environment's scheduler; an explicit option wins over it
+        scheduler = os.environ.get("DASK_SCHEDULER_ADDRESS") or None
     return {"jobs": jobs, "scheduler": scheduler or None, "dask_local": dask_local}
 
 
@@ -367,9 +371,11 @@ def render(files: tuple[str, ...], out: str, video: str, size: str | None, force
 
         if len(scenarios) != 1:
             _fail("--cell names a cell of one phase diagram: give one scenario file", EXIT_USAGE)
+        from .scenario import ScenarioError
+
         try:
             sc = cell_scenario(scenarios[0], cell)
-        except PhaseError as exc:
+        except (PhaseError, ScenarioError) as exc:
             _fail(str(exc))
         _check_video(video)
         _check_outputs(out, [sc], video)
@@ -443,7 +449,9 @@ def sweep(file: str, grid: tuple[str, ...], seeds: int | None, out: str, jobs: i
         _fail(str(exc))
     _check_outputs(out, [sc], "gif")
     text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True).encode()
-    _report(_phase_errors(build_scenario_phase, sc, text, shown(path), out, force=force, quiet=quiet, **phase), quiet)
+    # the diagram's own file: the saved OUT/<name>/scenario.yaml when the command line changed the grid or the seeds
+    source = shown(Path(out) / name / "scenario.yaml") if grid or seeds is not None else shown(path)
+    _report(_phase_errors(build_scenario_phase, sc, text, source, out, force=force, quiet=quiet, **phase), quiet)
 
 
 @main.command()

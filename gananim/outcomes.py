@@ -93,18 +93,23 @@ def applicable(record: dict) -> list[str]:
 
 
 def classify(record: dict, settings: dict, names: list[str]) -> dict[str, bool]:
-    """Which of the named outcomes one seed's game had."""
-    return {name: bool(OUTCOMES[name].test(record, settings)) for name in names}
+    """Which of the named outcomes one seed's game had (False where its numbers cannot answer
+    one: a critic is never "stuck", a diverged seed only "diverged")."""
+    return {name: bool((record["diverged"] or OUTCOMES[name].applies(record)) and OUTCOMES[name].test(record, settings))
+            for name in names}
 
 
 def rules(settings: dict, names: list[str]) -> dict[str, str]:
     return {name: OUTCOMES[name].rule(settings) for name in names}
 
 
+MIXTURE_ONLY = ("covered", "high_quality")  # outcomes that need data with modes (a mixture, a ring, a grid)
+
+
 def default_outcomes(records: list[dict]) -> list[str]:
-    """Outcomes drawn when the scenario names none: those every non-diverged seed can answer
-    (diverged always)."""
+    """Outcomes drawn when the scenario names none: those some non-diverged seed can answer (a
+    diagram over losses keeps "stuck" for its classifier cells), diverged always."""
     alive = [r for r in records if not r["diverged"]]
-    names = [n for n in OUTCOMES if all(OUTCOMES[n].applies(r) for r in alive)] if alive else list(OUTCOMES)
+    names = [n for n in OUTCOMES if any(OUTCOMES[n].applies(r) for r in alive)] if alive else list(OUTCOMES)
     return names if "diverged" in names else names + ["diverged"]
 

@@ -19,6 +19,7 @@ import copy
 import hashlib
 import json
 import re
+import shlex
 import time
 from concurrent.futures import as_completed
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from .errors import excerpt, one_line
+from .outcomes import MIXTURE_ONLY
 from .scenario import Scenario, ScenarioError, parse_scenario
 
 CELL_REVISION = 1  # bumped when what a cell's result holds changes (its cache key follows)
@@ -114,6 +116,10 @@ def cells(sc: Scenario) -> list[Cell]:
         except ScenarioError as exc:
             raise ScenarioError(one_line(f"{where}: {exc}")) from None
         cell_sc = parse_scenario(raw, where, sc.name, getattr(sc, "_base", None))
+        asked = list(sc.phase.outcomes or []) if sc.phase is not None else []
+        if (bad := [o for o in asked if o in MIXTURE_ONLY]) and not hasattr(cell_sc.data, "modes"):
+            raise ScenarioError(one_line(f"{where}: phase.outcomes: {bad[0]!r} needs data with modes (mixture, ring "
+                                         f"or grid), not {cell_sc.data.kind}"))
         label = ",".join(f"{names[k]}={value_text(v)}" for k, v in values.items())
         out.append(Cell(values, label, raw, cell_sc, cell_key(cell_sc)))
     return out
@@ -123,13 +129,16 @@ def own_values(sc: Scenario) -> dict[str, Any]:
     """The scenario's own value at each grid key (what the file says without its grid, defaults
     filled): the cell a diagram marks as the shipped game's own, when the grid has it."""
     dumped = parse_scenario(base_raw(sc), _source(sc), sc.name, getattr(sc, "_base", None)).model_dump(mode="json")
-    own = {}
-    for key in sc.grid or {}:
-        where: Any = dumped
-        for part in key.split("."):
-            where = where.get(part) if isinstance(where, dict) else None
-        own[key] = where
-    return own
+    return {key: _at(dumped, key) for key in sc.grid or {}}
+
+
+def _at(dumped: dict[str, Any], key: str) -> Any:
+    """The value at a dotted key of a dumped scenario (validated, defaults filled: 1 and 1.0, or
+    {kind: r1, gamma: 1} and its filled form, compare equal)."""
+    where: Any = dumped
+    for part in key.split("."):
+        where = where.get(part) if isinstance(where, dict) else None
+    return where
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -158,6 +167,8 @@ def find_cell(sc: Scenario, spec: str) -> Cell:
         if name not in by_name:
             raise PhaseError(f"{_source(sc)}: --cell: {excerpt(name)} is not a key of the grid "
                              f"(its keys: {', '.join(names[k] for k in keys)})")
+        if by_name[name] in wanted:
+            raise PhaseError(f"{_source(sc)}: --cell: {names[by_name[name]]} is given twice")
         try:
             wanted[by_name[name]] = load_text(text) if text else ""
         except Exception:
@@ -180,6 +191,8 @@ def parse_grid_option(options: Iterable[str]) -> dict[str, list[Any]]:
     value read as YAML: 1 is a number, r1 a name); ValueError with what is wrong."""
     from .yamlload import load_text
 
+    import yaml
+
     grid: dict[str, list[Any]] = {}
     for option in options:
         key, sep, values = option.partition("=")
@@ -188,15 +201,35 @@ def parse_grid_option(options: Iterable[str]) -> dict[str, list[Any]]:
             raise ValueError(f"{excerpt(option)}: expected KEY=V1,V2,... (e.g. training.d_steps=1,5,50)")
         if key in grid:
             raise ValueError(f"{key}: given twice")
-        grid[key] = [load_text(v.strip()) for v in values.split(",")]
+        try:
+            grid[key] = [load_text(v.strip()) for v in _top_level_split(values)]
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or "invalid YAML"
+            raise ValueError(f"{key}: a value is not YAML ({problem}): {excerpt(values)}") from None
     return grid
+
+
+def _top_level_split(text: str) -> list[str]:
+    """Split at commas outside brackets and braces: 1,5 -> [1, 5]; {kind: r1, gamma: 1},{kind: none}
+    -> two mappings; [0.5, 0.9],[0.0, 0.9] -> two lists."""
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    return parts + [current]
 
 
 def cell_scenario(sc: Scenario, spec: str) -> Scenario:
     """The scenario of one cell, named for its own folder: OUT/<name>--d_steps=50,lr=0.1/."""
     cell = find_cell(sc, spec)
-    return parse_scenario(cell.raw, f"{_source(sc)} --cell {cell.label}", f"{sc.name}--{cell.label}",
-                          getattr(sc, "_base", None))
+    name = f"{sc.name}--{cell.label}"
+    if len(name) > 120 or not re.fullmatch(r"[A-Za-z0-9_.,=+-]+", cell.label):  # dicts, lists, long values
+        name = f"{sc.name}--cell-{cell.key[:10]}"
+    return parse_scenario(cell.raw, f"{_source(sc)} --cell {cell.label}", name, getattr(sc, "_base", None))
 
 
 # --- one cell: a task for any executor -------------------------------------------------------
@@ -386,7 +419,8 @@ def assemble(sc: Scenario, all_cells: list[Cell], results: dict[str, dict], sour
     keys = list(sc.grid)
     short = short_names(keys)
     own = own_values(sc)
-    own_cell = next((c.label for c in all_cells if all(_same(c.values[k], own[k]) for k in keys)), None)
+    own_cell = next((c.label for c in all_cells if all(_same(_at(c.scenario.model_dump(mode="json"), k), own[k])
+                                                        for k in keys)), None)
     out_cells = []
     for c in all_cells:
         per_seed = []
@@ -409,7 +443,7 @@ def assemble(sc: Scenario, all_cells: list[Cell], results: dict[str, dict], sour
         "seeds": sc.seed_list(), "outcomes": names,
         "games": None if {"training.games", "training.epochs"} & set(keys) else sc.training.games, "rules": rules(settings, names), "settings": settings,
         "own_cell": own_cell, "own_values": own,
-        "cell_command": f"gananim render {source} --cell {all_cells[0].label}",
+        "cell_command": f"gananim render {shlex.quote(Path(source).name)} --cell {shlex.quote(all_cells[0].label)}",
         "cells": out_cells,
     })
 
@@ -454,7 +488,9 @@ def _cached(path: Path, key: str) -> Optional[dict]:
         result = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return result if isinstance(result, dict) and result.get("key") == key else None
+    ok = (isinstance(result, dict) and result.get("key") == key and isinstance(result.get("per_seed"), list)
+          and all(isinstance(r, dict) and "seed" in r and "diverged" in r for r in result["per_seed"]))
+    return result if ok else None
 
 
 def _json_text(obj: Any) -> str:

@@ -277,3 +277,36 @@ def test_the_shipped_phase_diagrams_are_valid_and_mark_their_own_cell():
     ring = load_scenario(ROOT / "scenarios" / "phase_ring8.yaml")
     assert len(phase.cells(ring)) == 15 and ring.data.kind == "ring"
     assert phase.own_values(ring) == {"optimizer.lr": 0.001, "training.d_steps": 1}
+
+
+def test_review_cases_dicts_quoting_outcomes_and_the_environment(tmp_path):
+    # a grid over mappings: the own cell is found after validation fills defaults, and its folder name is safe
+    raw = grid_game(regularizer={"kind": "r1", "gamma": 1})
+    raw["grid"] = {"regularizer": [{"kind": "none"}, {"kind": "r1", "gamma": 1}], "optimizer.lr": [0.1]}
+    sc = parse_scenario(raw, "reg.yaml", "reg")
+    cells = phase.cells(sc)
+    results = {c.key: {"key": c.key, "per_seed": [record()]} for c in cells}
+    data = phase.assemble(sc, cells, results, "some/dir/reg.yaml")
+    assert data["own_cell"] == cells[1].label
+    assert data["cell_command"] == "gananim render reg.yaml --cell 'regularizer={\"kind\":\"none\"},lr=0.1'"
+    assert phase.cell_scenario(sc, cells[1].label).name == f"reg--cell-{cells[1].key[:10]}"
+    with pytest.raises(phase.PhaseError, match="lr is given twice"):
+        phase.find_cell(sc, "regularizer={kind: none},lr=0.1,lr=0.1")
+    # mixture-only outcomes are refused on a line, with the cell named
+    with pytest.raises(ScenarioError, match=r"phase.outcomes: 'covered' needs data with modes"):
+        parse_scenario(grid_game(phase={"outcomes": ["covered"]}), "t", "t")
+    # a critic is never "stuck"
+    critic = record(critic=True, reached_reference_at_game=None, final_objective=0.05, mean_d_real=5.0, mean_d_fake=-3.0)
+    assert classify(critic, SETTINGS, ["stuck"]) == {"stuck": False}
+    # --grid values may be mappings and lists; bad YAML is one line
+    assert phase.parse_grid_option(["regularizer={kind: r1, gamma: 1},{kind: none}", "optimizer.betas=[0.5, 0.9],[0.0, 0.9]"]) == {
+        "regularizer": [{"kind": "r1", "gamma": 1}, {"kind": "none"}], "optimizer.betas": [[0.5, 0.9], [0.0, 0.9]]}
+    with pytest.raises(ValueError, match="a value is not YAML"):
+        phase.parse_grid_option(["training.d_steps=[1"])
+    # --dask-local wins over DASK_SCHEDULER_ADDRESS in the environment (an unreachable one here)
+    write(tmp_path, grid_game(grid={"training.d_steps": [1]}, seeds=[0, 1]))
+    env = dict(os.environ, DASK_SCHEDULER_ADDRESS="tcp://127.0.0.1:9")
+    res = subprocess.run([sys.executable, "-m", "gananim", "render", "ph.yaml", "--out", "out", "--dask-local", "1"],
+                         cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    assert "1 cells: 1 run (dask-local-1), 0 cached" in res.stderr
