@@ -37,6 +37,15 @@ p.   Phase diagrams' executors (gananim.phase.execute) on 8 cells of phase_stron
      overhead per task (no-op tasks on the warmed 2-worker cluster) against the median cell's own
      time; the mean cell of the whole phase_strong_discr (its 24 cells run with --jobs 2) and a
      cell's cost at 64 seeds against 16 (the inputs of a projection to larger diagrams).
+n.   End to end against the script a lecturer would write: benchmarks/naive_strong_discr.py and
+     benchmarks/naive_ring8.py (nn.Module players, torch.optim, BCE losses, the Hessian by
+     torch.autograd.functional.hessian or ARPACK on double-backward products, FuncAnimation +
+     PillowWriter, pyplot figures with constrained layout; their docstrings say what they do)
+     against `gananim render scenarios/<name>.yaml --force`, as whole processes (interleaved,
+     the order alternating each round; medians), with the ratio naive / gananim and the range of
+     the rounds' ratios; and the naive scripts' own stage times (the JSON line each prints: its
+     imports, training, Hessians (and Jacobians), probes, frames + GIF, static figures; the rest
+     is the interpreter's start-up and exit), each with its share of the script's wall time.
 """
 from __future__ import annotations
 
@@ -876,6 +885,49 @@ def phase_executors(repeats: int) -> None:
     row("p", "  at 64 seeds: cell seconds ~ a + b x d_steps (these 3 cells)", f"{a64:.2f} + {b64:.3f} x d_steps")
 
 
+# --- n: the naive scripts end to end ----------------------------------------------------------
+
+NAIVE = {"strong_discr": "naive_strong_discr.py", "ring8": "naive_ring8.py"}
+NAIVE_STAGES = {"imports": "imports", "training": "training", "hessians": "Hessians", "jacobians": "Jacobians",
+                "probes": "probes", "animation": "frames + GIF", "figures": "static figures"}
+
+
+def naive_scripts(repeats: int, tmp: Path) -> None:
+    import json
+
+    here = Path(__file__).resolve().parent
+    walls: dict[tuple[str, str], list[float]] = {(name, who): [] for name in NAIVE for who in ("naive", "gananim")}
+    stages: dict[str, list[dict]] = {name: [] for name in NAIVE}
+    for r in range(repeats):  # interleaved: a slow spell of the machine falls on both alike
+        for name, script in NAIVE.items():
+            commands = {
+                "naive": [sys.executable, str(here / script), str(tmp / "naive" / name)],
+                "gananim": [sys.executable, "-m", "gananim", "render", str(SCENARIOS / f"{name}.yaml"), "--force",
+                            "--out", str(tmp / "n"), "-q"],
+            }
+            for who in ("naive", "gananim") if r % 2 == 0 else ("gananim", "naive"):
+                start = time.perf_counter()
+                done = subprocess.run(commands[who], check=True, capture_output=True, text=True)
+                walls[(name, who)].append(time.perf_counter() - start)
+                if who == "naive":  # its last line: its stage times
+                    stages[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    for name in NAIVE:
+        naive, ours = walls[(name, "naive")], walls[(name, "gananim")]
+        ratios = [a / b for a, b in zip(naive, ours)]
+        row("n", f"{name}: naive script / gananim render --force (whole processes)",
+            f"{statistics.median(naive):.1f} s / {statistics.median(ours):.1f} s "
+            f"({statistics.median(naive) / statistics.median(ours):.2f}x; rounds {min(ratios):.2f}-{max(ratios):.2f}x)")
+        keys = [k for k in NAIVE_STAGES if k in stages[name][0]]
+        med = {k: statistics.median(s[k] for s in stages[name]) for k in keys}
+        med["rest"] = statistics.median(w - sum(s[k] for k in keys) for w, s in zip(naive, stages[name]))
+        total = statistics.median(naive)
+        row("n", f"  naive {name}'s stages: " + " / ".join([NAIVE_STAGES[k] for k in keys] + ["start-up, exit"]),
+            " / ".join(f"{v:.2f} ({100 * v / total:.0f} %)" for v in med.values()) + " s")
+        if "jacobian_lm" in stages[name][0]:
+            row("n", f"  naive {name}: of its Jacobians, the largest-|λ| group alone (LR and LI: the rest)",
+                f"{statistics.median(s['jacobian_lm'] for s in stages[name]):.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
@@ -885,7 +937,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only these sections, e.g. 'p' (the others are skipped)")
     args = parser.parse_args()
     if args.only:
-        args.skip = "".join(s for s in "acdefgilps" if s not in args.only)
+        args.skip = "".join(s for s in "acdefgilnps" if s not in args.only)
 
     import torch
 
@@ -915,6 +967,8 @@ def main() -> None:
             libraries(args.repeats, tmp)
         if "p" not in args.skip:
             phase_executors(args.repeats)
+        if "n" not in args.skip:
+            naive_scripts(args.repeats, tmp)
         if "e" not in args.skip:
             gallery(args.repeats, tmp)
     print(f"\ngananim benchmarks (medians of {args.repeats}; this machine: {__import__('os').cpu_count()} cores)\n")
