@@ -98,9 +98,11 @@ def cached_run(sc: Scenario, folder: Path) -> Optional[Run]:
     return run if run.meta.get("train_key") == sc.train_key() else None
 
 
-def obtain_run(sc: Scenario, folder: Path, force: bool = False, quiet: bool = True) -> tuple[Run, bool]:
-    """The folder's cached run for this scenario, or a fresh training; (run, trained)."""
-    run = None if force else cached_run(sc, folder)
+def obtain_run(sc: Scenario, folder: Path, force: bool = False, quiet: bool = True,
+               cached: Optional[Run] = None) -> tuple[Run, bool]:
+    """The folder's cached run for this scenario (`cached`, when the caller looked already), or
+    a fresh training; (run, trained)."""
+    run = cached if cached is not None or force else cached_run(sc, folder)
     if run is not None:  # same numbers; the presentation may have changed
         run.meta |= {"scenario": sc.recorded()}
         return run, False
@@ -164,20 +166,28 @@ def _build_checked(sc: Scenario, text: bytes, source: str, out: str | Path, forc
 
 def _build(sc: Scenario, text: bytes, folder: Path, force: bool, video: str, quiet: bool, start: float) -> Built:
     from .progress import Bar
-    from .renderer import expected_files, render
+    from .renderer import expected_files, parallel, render
 
-    run, trained = obtain_run(sc, folder, force, quiet)
     key = render_key(sc, video)
     names = expected_files(sc.render.model_dump(mode="json"), video) + ["summary.json"]
     key_file = folder / RENDER_KEY
-    fresh = (not trained and key_file.exists() and key_file.read_text() == key
+    cached = None if force else cached_run(sc, folder)
+    fresh = (cached is not None and key_file.exists() and key_file.read_text() == key
              and all((folder / n).exists() for n in names))
-    if not fresh:
-        bar = Bar(f"{sc.name}: rendering", "frames", enabled=not quiet)
-        render(run, folder, progress=bar, video=video)
-        bar.close()
-        with atomic_open(key_file, "w") as fh:
-            fh.write(key)
+    # a render follows: its helper process starts now, before torch is imported, and imports the
+    # drawing modules on the other core while this process trains
+    helper = None if fresh else parallel.start()
+    try:
+        run, trained = obtain_run(sc, folder, force, quiet, cached)
+        if not fresh:
+            bar = Bar(f"{sc.name}: rendering", "frames", enabled=not quiet)
+            render(run, folder, progress=bar, video=video, helper=helper)
+            bar.close()
+            with atomic_open(key_file, "w") as fh:
+                fh.write(key)
+    finally:
+        if helper is not None:
+            helper.close()
     with atomic_open(folder / "scenario.yaml") as fh:  # the page links the file it was made from
         fh.write(text)
     return Built(sc.name, folder, trained, not fresh, time.perf_counter() - start)

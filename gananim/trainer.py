@@ -415,6 +415,6 @@ def _meta(sc: Scenario, loss: losses.Loss) -> dict:
         "domain": sc.data.domain,
         "data_dim": sc.data.dim,
         "noise_dim": sc.noise.dim,
-        "versions": {"gananim": __version__, "torch": torch.__version__, "numpy": np.__version__,
+        "versions": {"gananim": __version__, "torch": str(torch.__version__), "numpy": np.__version__,
                      "python": platform.python_version()},
     }

@@ -45,6 +45,7 @@ def _one_thread() -> None:
     each worker's teardown of torch and matplotlib."""
     for variable in THREAD_VARIABLES:
         os.environ.setdefault(variable, "1")  # the user's own setting wins
+    os.environ["GANANIM_RENDER_PROCESSES"] = "1"  # renderer.parallel: the workers already fill the cores
     atexit.register(_exit_now)
     signal.signal(signal.SIGTERM, _stop_worker)  # the gallery stops its workers with SIGTERM
     signal.signal(signal.SIGINT, _stop_worker)  # Ctrl-C reaches the whole process group

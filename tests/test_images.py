@@ -217,7 +217,7 @@ def test_progress_frames_blitted_equal_a_full_redraw(digits_run):
 
     with style.theme():
         fig, update = progress_figure(digits_run, 50)
-        frames = blit_frames(fig, update, len(digits_run.snap_game))
+        frames = list(blit_frames(fig, update, len(digits_run.snap_game)))
         for i in range(len(frames)):
             update(i)
             for artist in fig.findobj():

@@ -146,7 +146,7 @@ def test_blitted_frames_equal_a_full_redraw(make, raw):
     figure = {"animation": animation_figure, "seeds": seeds_figure}[make]
     with style.theme():
         fig, update = figure(run, 50)
-        frames = blit_frames(fig, update, run.snap_game.shape[-1])
+        frames = list(blit_frames(fig, update, run.snap_game.shape[-1]))
         for i in (0, len(frames) // 2, len(frames) - 1):
             update(i)
             for artist in fig.findobj():
@@ -292,3 +292,89 @@ def test_svg_is_the_same_when_the_layout_moves_by_a_float_rounding(tmp_path):
     assert re.search(r"\bp[0-9a-f]{10}\b", raw.getvalue())  # what matplotlib writes by itself
     assert stable_ids('<clipPath id="pb050e0a201"/> <path id="m2ec7967e20"/> url(#pf84593cb5f) url(#pb050e0a201)') \
         == '<clipPath id="clip0"/> <path id="mark0"/> url(#clip1) url(#clip0)'
+
+
+# --- the GIF is streamed: one frame at a time, Pillow's bytes -----------------------------------
+
+
+def _pillow_gif(frames, pace) -> bytes:
+    """What Pillow's save(save_all=True) writes from all the frames at once (the writer before
+    it streamed): the reference for _stream_gif."""
+    from gananim.renderer.animate import UNCHANGED, _durations
+
+    palette = shared_palette(frames)
+    indices = [np.asarray(Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)) for f in frames]
+    images = []
+    for k, cur in enumerate(indices):
+        delta = cur if k == 0 else np.where(cur == indices[k - 1], UNCHANGED, cur).astype(np.uint8)
+        image = Image.fromarray(delta, mode="P")
+        image.putpalette(palette.getpalette())
+        images.append(image)
+    fh = io.BytesIO()
+    images[0].save(fh, format="GIF", save_all=True, append_images=images[1:], duration=_durations(frames, pace),
+                   loop=0, optimize=False, disposal=1, transparency=UNCHANGED)
+    return fh.getvalue()
+
+
+def _frame(k: int) -> np.ndarray:
+    frame = np.random.default_rng(0).integers(0, 255, (60, 80, 3)).astype(np.uint8)
+    frame[k % 60] = 255 - frame[k % 60]  # frame k differs from frame 0 in row k
+    return frame
+
+
+@pytest.mark.parametrize("ks", [list(range(10)), [0, 0, 1, 2, 2, 2, 3], [0] * 5, [0], [0, 1, 1]],
+                         ids=["distinct", "repeats", "all-same", "one", "last-repeats"])
+@pytest.mark.parametrize("pace", ["fps", "list"])
+def test_the_streamed_gif_is_what_pillow_writes_from_all_frames(tmp_path, ks, pace):
+    # Pillow folds a frame identical to the one before into that frame's time: the streamed
+    # writer must too (a look-ahead of one frame), and write a single-frame GIF when only one
+    # distinct frame is left
+    from gananim.renderer.animate import write_gif
+
+    frames = [_frame(k) for k in ks]
+    times = 10 if pace == "fps" else [100 + 50 * i for i in range(len(frames))]
+    write_gif(frames, tmp_path / "a.gif", times)
+    assert (tmp_path / "a.gif").read_bytes() == _pillow_gif(frames, times)
+    # and it plays: each frame shows its picture (the GIF's frames fold repeated pictures together)
+    gif = Image.open(tmp_path / "a.gif")
+    shown = []
+    for i in range(gif.n_frames):
+        gif.seek(i)
+        shown.append(np.asarray(gif.convert("RGB")).astype(int))
+    distinct = [k for i, k in enumerate(ks) if i == 0 or k != ks[i - 1]]
+    assert len(distinct) <= len(shown) <= len(ks)
+    palette = shared_palette(frames)
+    colours = np.array(palette.getpalette()[:768]).reshape(-1, 3)
+    last = colours[np.asarray(Image.fromarray(frames[-1]).quantize(palette=palette, dither=Image.Dither.NONE))]
+    assert np.array_equal(shown[-1], last)  # the last picture, exactly as quantized
+
+
+def test_the_animation_never_holds_all_its_frames(tiny_run, tmp_path, monkeypatch):
+    # frames are drawn as the GIF writer reads them: at most the palette's 8 sample frames and
+    # the one being written are alive at once, however many snapshots the run has
+    import gc
+    import weakref
+
+    from gananim.renderer import animate
+
+    long_run = train(parse_scenario(tiny(training={"games": 150}, record={"every": 2, "hessian": False}), name="long"))
+    n = len(long_run.snap_game)
+    assert n == 76
+    alive: list = []
+    most, total = [0], [0]
+    drawn = animate.canvas_rgb
+
+    def counted(rgba):
+        frame = drawn(rgba)
+        gc.collect()
+        alive[:] = [r for r in alive if r() is not None]
+        alive.append(weakref.ref(frame))
+        most[0] = max(most[0], len(alive))
+        total[0] += 1
+        return frame
+
+    monkeypatch.setattr(animate, "canvas_rgb", counted)
+    render(long_run, tmp_path / "out")
+    assert Image.open(tmp_path / "out" / "animation.gif").n_frames >= n // 2
+    assert total[0] >= n  # every frame was drawn ...
+    assert most[0] <= animate.Frames.KEEP + 2, most[0]  # ... but never more than a few held at once

@@ -236,7 +236,7 @@ def test_blitted_frames_equal_a_full_redraw(sim_run):
 
     with style.theme():
         fig, update = animation_figure(sim_run, 50)
-        frames = blit_frames(fig, update, len(sim_run.snap_game))
+        frames = list(blit_frames(fig, update, len(sim_run.snap_game)))
         for i in (0, len(frames) // 2, len(frames) - 1):
             update(i)
             for artist in fig.findobj():

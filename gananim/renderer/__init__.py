@@ -20,6 +20,7 @@ from ..run import Run
 
 if TYPE_CHECKING:
     from .animate import Progress
+    from .parallel import Helper
 
 VIDEO = ("gif", "mp4", "both")
 # importing the drawing modules (matplotlib) waits until something is drawn: the schema takes
@@ -65,12 +66,12 @@ class Output:
             size = style.size_of(settings)
             dpi = (size.dpi or settings["dpi"]) if self.sized else settings["dpi"]
             n = run.snap_game.shape[-1]
+            durations = frame_durations(drawn, n, settings)
             with style.theme(size) if self.sized else contextlib.nullcontext():  # fonts of ticks made while drawn
                 fig, update = make(drawn, dpi)
-                frames = blit_frames(fig, update, n, progress)  # one frame per snapshot
-            durations = frame_durations(drawn, n, settings)
-            return [WRITERS[k](frames, out / f"{name}.{k}", durations)
-                    for k in (["gif", "mp4"] if video == "both" else [video])]
+                frames = blit_frames(fig, update, n, progress)  # one frame per snapshot, drawn as written
+                return [WRITERS[k](frames, out / f"{name}.{k}", durations)
+                        for k in (["gif", "mp4"] if video == "both" else [video])]
         from .figures import save
 
         fig = make(drawn, settings["dpi"])
@@ -124,10 +125,13 @@ def expected_files(settings: dict, video: str = "gif") -> list[str]:
     return names
 
 
-def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video: str = "gif") -> dict[str, Path]:
+def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video: str = "gif",
+           helper: Optional["Helper"] = None) -> dict[str, Path]:
     """Write run.npz, summary.json and the scenario's render.outputs into folder `out`.
 
     `video`: the animation as 'gif', 'mp4' (needs the optional video extra) or 'both'.
+    `helper`: a parallel.Helper (a second process) that draws the static outputs while this
+    process draws the animated ones; None draws everything here. The same files either way.
     """
     if video not in VIDEO:
         raise ValueError(f"video must be one of {VIDEO} (got {video!r})")
@@ -143,12 +147,24 @@ def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video
     remove_stale_temps(out)  # left by a render that was killed
     settings = run.scenario["render"]
     summary = rounded(headline(run) if run.seeds is None else sweep_headline(run))  # computed first: a run that cannot be summarised writes nothing
-    written: dict[str, Path] = {}
+    names = list(settings["outputs"])
+    elsewhere = [n for n in names if not OUTPUTS[n].animated] if helper is not None else []
+    if elsewhere and len(elsewhere) < len(names):  # both kinds: the helper draws the static ones meanwhile
+        helper.draw(elsewhere, run, out, settings, video)
+    else:
+        elsewhere = []
+    paths: dict[str, list[Path]] = {}
     with style.theme():
-        for name in settings["outputs"]:
-            for path in OUTPUTS[name].write(name, run, out, settings, video, progress):
-                written[path.name] = path
-            written[name] = path
+        for name in names:
+            if name not in elsewhere:
+                paths[name] = OUTPUTS[name].write(name, run, out, settings, video, progress)
+    if elsewhere:
+        paths |= helper.result()
+    written: dict[str, Path] = {}
+    for name in names:  # in the order of render.outputs, wherever each was drawn
+        for path in paths[name]:
+            written[path.name] = path
+        written[name] = path
     keep = set(expected_files(settings, video))
     for stale in sorted(written_before(out) - keep):  # an earlier render's outputs that this one does not make
         (out / stale).unlink(missing_ok=True)

@@ -3,6 +3,7 @@ GIF writer that quantizes every frame to one shared palette (no dithering: plots
 colours, and a shared palette keeps colours steady across frames and the file small)."""
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
 from pathlib import Path
@@ -241,11 +242,11 @@ def _stays_in_background(artist, ax, below: list, changing: list) -> bool:
 
 
 def blit_frames(fig: Figure, update: Callable[[int], list], n: int,
-                progress: Optional[Progress] = None) -> list[np.ndarray]:
+                progress: Optional[Progress] = None) -> "Frames":
     """Frames 0..n-1 of a persistent figure by blitting: everything that never changes is drawn
     once into a cached background; each frame restores it and draws only the changing artists
     (and, to keep the stacking order, the static ones of their axes that lie above them where
-    they can overlap)."""
+    they can overlap). The frames are drawn when they are read (`Frames`), not held."""
     changing = update(0)
     fig.draw_without_rendering()  # lays the figure out, so that extents are known
     fig.set_layout_engine("none")  # axes limits never change: lay out once, not on every frame
@@ -265,18 +266,54 @@ def blit_frames(fig: Figure, update: Callable[[int], list], n: int,
     for artist in redraw:
         artist.set_animated(True)  # left out of the background
     fig.canvas.draw()  # the background
-    background = fig.canvas.copy_from_bbox(fig.bbox)
-    frames = []
-    for i in range(n):
-        if i:
-            update(i)
-        fig.canvas.restore_region(background)
-        for artist in redraw:
-            fig.draw_artist(artist)
-        frames.append(canvas_rgb(fig.canvas.buffer_rgba()))
-        if progress is not None:
-            progress(i + 1, n)
-    return frames
+    return Frames(fig, update, n, redraw, fig.canvas.copy_from_bbox(fig.bbox), progress)
+
+
+class Frames:
+    """The frames of a blitted figure, drawn when read: memory holds one frame at a time, not
+    all n. update(i) moves every changing artist to snapshot i whatever the frame before it was,
+    so frames are read in any order: `frames[i]` draws frame i (the GIF palette's few sample
+    frames, read first, are kept for the pass that follows), and iterating draws them in order
+    (each pass draws them again; `progress` counts the first pass)."""
+
+    KEEP = 8  # frames read by index that are kept (shared_palette reads 8)
+
+    def __init__(self, fig: Figure, update: Callable[[int], list], n: int, redraw: list, background,
+                 progress: Optional[Progress] = None):
+        self.fig, self.update, self.n, self.redraw, self.background = fig, update, n, redraw, background
+        self.progress = progress
+        self.kept: dict[int, np.ndarray] = {}
+        self.passes = 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _draw(self, i: int) -> np.ndarray:
+        canvas = self.fig.canvas
+        self.update(i)
+        canvas.restore_region(self.background)
+        for artist in self.redraw:
+            self.fig.draw_artist(artist)
+        return canvas_rgb(canvas.buffer_rgba())
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        i = range(self.n)[i]
+        if i not in self.kept:
+            frame = self._draw(i)
+            if len(self.kept) >= self.KEEP:
+                return frame
+            self.kept[i] = frame
+        return self.kept[i]
+
+    def __iter__(self):
+        self.passes += 1
+        counted = self.passes == 1 and self.progress is not None
+        for i in range(self.n):
+            frame = self.kept.get(i)
+            yield self._draw(i) if frame is None else frame
+            if counted:
+                self.progress(i + 1, self.n)
+        self.kept.clear()  # read in order by now: no need to keep them for another pass
 
 
 def canvas_rgb(rgba: memoryview) -> np.ndarray:
@@ -287,12 +324,12 @@ def canvas_rgb(rgba: memoryview) -> np.ndarray:
 
 
 def render_frames(run: Run, dpi: int, progress: Optional[Progress] = None) -> list[np.ndarray]:
-    """Every snapshot as an RGB array (H, W, 3)."""
+    """Every snapshot as an RGB array (H, W, 3), all held (the renderer streams them instead)."""
     fig, update = animation_figure(run, dpi)
-    return blit_frames(fig, update, len(run.snap_game), progress)
+    return list(blit_frames(fig, update, len(run.snap_game), progress))
 
 
-def shared_palette(frames: list[np.ndarray], colours: int = GIF_COLOURS, heat: bool = True) -> Image.Image:
+def shared_palette(frames, colours: int = GIF_COLOURS, heat: bool = True) -> Image.Image:
     """One palette for all frames: the style's pure colours (so a small marker never turns
     grey) plus median-cut colours of an evenly spaced sample of frames (anti-aliasing blends)."""
     ramp = LinearSegmentedColormap.from_list("heat", style.HEAT)(np.linspace(0, 1, 40))[:, :3] if heat else []
@@ -449,24 +486,100 @@ def write_mp4(frames: list[np.ndarray], path: str | Path, pace) -> Path:
 UNCHANGED = 255  # palette index of "same as the previous frame" (transparent; the palette has < 255 colours)
 
 
-def write_gif(frames: list[np.ndarray], path: str | Path, pace) -> Path:
-    """Write frames as a looping GIF, atomically: one shared palette, no dithering, and each
-    frame after the first stores only what changed (unchanged pixels are transparent over the
-    kept previous frame, disposal 1), which LZW compresses to almost nothing. `pace`: frame
-    times in ms, or frames per second."""
+def write_gif(frames, path: str | Path, pace) -> Path:
+    """Write frames (RGB arrays: a list, or `Frames` drawn as they are read) as a looping GIF,
+    atomically: one shared palette, no dithering, and each frame after the first stores only what
+    changed (unchanged pixels are transparent over the kept previous frame, disposal 1), which
+    LZW compresses to almost nothing. `pace`: frame times in ms, or frames per second.
+
+    Frames are quantized and written one at a time (`_stream_gif`): memory does not grow with the
+    number of frames. The file is byte for byte what Pillow's save(save_all=True) writes from
+    all the frames at once (tests/test_render.py)."""
     palette = shared_palette(frames)
-    indices = [np.asarray(Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE)) for f in frames]
-    images = []
-    for k, cur in enumerate(indices):
-        delta = cur if k == 0 else np.where(cur == indices[k - 1], UNCHANGED, cur).astype(np.uint8)
-        image = Image.fromarray(delta, mode="P")
-        image.putpalette(palette.getpalette())
-        images.append(image)
     durations = _durations(frames, pace)
+    colours = palette.getpalette()
+
+    def deltas():
+        previous = None
+        for frame in frames:
+            cur = np.asarray(Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE))
+            delta = cur if previous is None else np.where(cur == previous, UNCHANGED, cur).astype(np.uint8)
+            previous = cur
+            image = Image.fromarray(delta, mode="P")
+            image.putpalette(colours)
+            yield image
+
+    params = dict(duration=durations, loop=0, optimize=False, disposal=1, transparency=UNCHANGED)
     with atomic_open(path) as fh:
-        images[0].save(fh, format="GIF", save_all=True, append_images=images[1:], duration=durations,
-                       loop=0, optimize=False, disposal=1, transparency=UNCHANGED)
+        _stream_gif(fh, deltas(), params)
     return Path(path)
+
+
+def _stream_gif(fh, images, params: dict) -> None:
+    """Pillow's GIF writer for `images.save(fh, format="GIF", save_all=True, append_images=...,
+    **params)` (Pillow's GifImagePlugin._write_multiple_frames, no palette given, optimize off,
+    disposal 1), with a look-ahead of one frame instead of every frame: Pillow collects all frames
+    before it writes any, and its only look-ahead is to fold a frame identical to the one before
+    into that frame's time. Each frame is written as soon as the next one differs from it, with
+    Pillow's own header, bbox and frame-data functions, so the bytes are the same. Fewer than two
+    distinct frames: Pillow's save itself (one frame, held anyway)."""
+    from PIL import GifImagePlugin as gif
+
+    first = next(images)
+    first.encoderinfo = {**params, "append_images": []}
+    durations = params["duration"]
+    pending: Optional[gif._Frame] = None  # the last frame, written when the next differs
+    previous = None
+    written = 0
+    for count, image in enumerate(itertools.chain([first], images)):
+        frame = gif._normalize_mode(image.copy())
+        if count == 0:
+            for k, v in frame.info.items():
+                if k != "transparency" and isinstance(k, str):
+                    first.encoderinfo.setdefault(k, v)
+        info = first.encoderinfo.copy()
+        if "transparency" in frame.info:
+            info.setdefault("transparency", frame.info["transparency"])
+        frame = gif._normalize_palette(frame, None, info)
+        info["duration"] = durations[count]
+        if pending is not None:
+            _, bbox = gif._getbbox(previous, frame)
+            if not bbox:  # the same picture: the frame before stays on screen longer
+                if info.get("duration"):
+                    pending.encoderinfo["duration"] = pending.encoderinfo.get("duration", 0) + info["duration"]
+                continue
+            _write_gif_frame(fh, pending)
+            written += 1
+        else:
+            bbox = None
+        previous = frame
+        pending = gif._Frame(frame, bbox, info)
+    if written == 0:  # one distinct frame: Pillow writes a single-frame GIF with the frames' whole time
+        del first.encoderinfo  # save() would let it override the parameters
+        first.save(fh, format="GIF", save_all=True, append_images=[],
+                   **(params | {"duration": [pending.encoderinfo["duration"]]}))
+        return
+    _write_gif_frame(fh, pending)
+    fh.write(b";")
+    fh.flush()
+
+
+def _write_gif_frame(fh, frame) -> None:
+    """One frame as Pillow's _write_multiple_frames writes it: the first with the global header,
+    the others cropped to their bbox with their own colour table."""
+    from PIL import GifImagePlugin as gif
+
+    image, info = frame.im, frame.encoderinfo
+    if not frame.bbox:
+        for chunk in gif._get_global_header(image, info):
+            fh.write(chunk)
+        offset = (0, 0)
+    else:
+        info["include_color_table"] = True
+        if frame.bbox != (0, 0, *image.size):
+            image = image.crop(frame.bbox)
+        offset = frame.bbox[:2]
+    gif._write_frame_data(fh, image, offset, info)
 
 
 WRITERS = {"gif": write_gif, "mp4": write_mp4}  # the animation's video formats
