@@ -33,8 +33,16 @@ if TYPE_CHECKING:
     from torch import Tensor, nn
 
 # ARPACK's relative accuracy of the Ritz values. On the 2D MLP game of the tests (P = 219, k = 6)
-# 1e-10 matches the dense spectrum to ~2e-13 relative (1e-6: ~2e-10 with a third fewer products)
+# 1e-10 matches the dense spectrum to ~5e-15 relative (1e-6: ~7e-11, with LI taking 111 products, not 159)
 ARNOLDI_TOL = 1e-10
+# ARPACK's Krylov subspace size (scipy's default max(2k + 1, 20)). On ring8 (P = 8,899, k = 6,
+# its 9 points) 60 takes about a third of the products of 20 over the three groups (the largest
+# real parts cluster: LR took up to 4,172 products with 20, 475 with 60). Values agree to 2e-11
+# relative, except where a group's k-th place is a tie: at game 1 only two conjugate pairs have
+# a large imaginary part, and the LI group's last two places go to real eigenvalues (Im = 0),
+# which ones depending on the subspace (the next pair, -0.0054 ± 0.0385i, lies inside the
+# spectrum; ncv 120 finds it)
+ARNOLDI_NCV = 60
 
 # A penalty on D: (d, real, fake) -> scalar, where d maps inputs (B, dx) to D's outputs (B, 1) at
 # the current theta_D, real = x + eps_real and fake = G(z) + eps_fake (depending on theta_G)
@@ -215,12 +223,16 @@ def eigenvalues_exact(v: Callable[..., Tensor], theta: Tensor, *batch: Tensor) -
     return sort_complex(np.linalg.eigvals(jacobian(v, theta, *batch)))
 
 
-def jacobian_operator(v: Callable[..., Tensor], theta: Tensor, *batch: Tensor) -> LinearOperator:
+def jacobian_operator(v: Callable[..., Tensor], theta: Tensor, *batch: Tensor,
+                      transpose: bool = False) -> LinearOperator:
     """J as a scipy LinearOperator (float64), matvec u -> J u by the double-vjp trick: v is
     evaluated once with autograd's graph, g(w) = J^T w is one backward pass kept as a graph
     (linear in w), and J u = grad_w (g(w) . u) is one more backward pass per product. That reuses
     the graph, where torch.func.jvp would re-run v's nested transforms at every product.
-    ``op.products`` counts the products taken."""
+
+    transpose: J^T instead, u -> J^T u, one backward pass through v's kept graph per product
+    (about 3/4 of J u's cost on ring8); J^T has J's eigenvalues (the same characteristic
+    polynomial), which is all Arnoldi needs. ``op.products`` counts the products taken."""
     import torch
     from scipy.sparse.linalg import LinearOperator
 
@@ -228,14 +240,18 @@ def jacobian_operator(v: Callable[..., Tensor], theta: Tensor, *batch: Tensor) -
     theta.requires_grad_(True)
     with torch.enable_grad():
         out = v(theta, *batch)
-        w = torch.zeros_like(out, requires_grad=True)
-        (jt_w,) = torch.autograd.grad(out, theta, grad_outputs=w, create_graph=True)
+        if not transpose:
+            w = torch.zeros_like(out, requires_grad=True)
+            (jt_w,) = torch.autograd.grad(out, theta, grad_outputs=w, create_graph=True)
 
     def matvec(u: np.ndarray) -> np.ndarray:
         op.products += 1
         u = torch.as_tensor(np.ravel(u), dtype=torch.float64)
-        (ju,) = torch.autograd.grad(jt_w, w, grad_outputs=u, retain_graph=True)
-        return ju.detach().numpy()
+        if transpose:
+            (prod,) = torch.autograd.grad(out, theta, grad_outputs=u, retain_graph=True)
+        else:
+            (prod,) = torch.autograd.grad(jt_w, w, grad_outputs=u, retain_graph=True)
+        return prod.detach().numpy()
 
     op = LinearOperator((theta.numel(),) * 2, matvec=matvec, dtype=np.float64)
     op.products = 0
@@ -251,12 +267,13 @@ def eigenvalues_arnoldi(v: Callable[..., Tensor], theta: Tensor, *batch: Tensor,
                         info: Optional[dict] = None) -> dict[str, np.ndarray]:
     """For each `which` (ARPACK's: LM largest magnitude, LR largest real part, SR, LI, SM) the k
     eigenvalues of J it selects, best first, by scipy.sparse.linalg.eigs (implicitly restarted
-    Arnoldi) on Jacobian-vector products (`jacobian_operator`: double vjp), float64, from a
-    fixed start.
+    Arnoldi) on products with J^T (`jacobian_operator`, transpose: one vjp each; J^T has J's
+    eigenvalues), float64, from a fixed start, with a Krylov subspace of ARNOLDI_NCV vectors.
 
     `tol` is ARPACK's relative accuracy of the Ritz values (ARNOLDI_TOL = 1e-10). On the 2D MLP
-    game of tests/test_jacobian.py (P = 219, k = 6, ARPACK's default ncv = 20) LM took 66 products
-    and LR 191 (the largest real parts cluster near 0.2); with tol = 1e-6, 48 and 127. One product
+    game of tests/test_jacobian.py (P = 219, k = 6, ncv 60) LM took 61 products, LR 113 and LI
+    159, each value within 5e-15 of the dense spectrum relative to its largest |λ| (with ncv 20
+    and J u products: LM 66, LR 191). One product
     is one backward pass through the kept graph (after one evaluation of v with its graph); the
     dense Jacobian takes P vector-Jacobian products. A k too large for ARPACK (k >= P - 1) falls
     back to the dense spectrum from P products. `info`, when given, receives ``products`` per
@@ -264,7 +281,7 @@ def eigenvalues_arnoldi(v: Callable[..., Tensor], theta: Tensor, *batch: Tensor,
     """
     from scipy.sparse.linalg import eigs
 
-    op = jacobian_operator(v, theta, *batch)
+    op = jacobian_operator(v, theta, *batch, transpose=True)
     n = op.shape[0]
     v0 = np.random.default_rng(seed).standard_normal(n)  # fixed start: same point, same numbers
     out: dict[str, np.ndarray] = {}
@@ -278,7 +295,8 @@ def eigenvalues_arnoldi(v: Callable[..., Tensor], theta: Tensor, *batch: Tensor,
                 dense = np.linalg.eigvals(np.stack([op.matvec(e) for e in np.eye(n)], axis=1))
             vals = dense
         else:
-            vals = eigs(op, k=k, which=w, tol=tol, v0=v0, maxiter=100 * n, return_eigenvectors=False)
+            vals = eigs(op, k=k, which=w, tol=tol, v0=v0, maxiter=100 * n, return_eigenvectors=False,
+                        ncv=min(n, max(2 * k + 1, ARNOLDI_NCV)))
         out[w] = vals[np.lexsort((-vals.imag, ORDER[w](vals)))][:k]
         if info is not None:
             info.setdefault("products", {})[w] = op.products - before
