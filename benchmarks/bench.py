@@ -46,6 +46,13 @@ n.   End to end against the script a lecturer would write: benchmarks/naive_stro
      the rounds' ratios; and the naive scripts' own stage times (the JSON line each prints: its
      imports, training, Hessians (and Jacobians), probes, frames + GIF, static figures; the rest
      is the interpreter's start-up and exit), each with its share of the script's wall time.
+m.   How cost grows, as whole processes `gananim render FILE --force` (one run per point:
+     ring8 at width 256 alone takes minutes): wall time and the peak memory of the command's processes
+     together (the render helper included; /proc sampled every 10 ms), for strong_discr at 500,
+     1,000, 2,000 and 4,000 games (record.every unchanged: the frames grow with the games), ring8
+     with hidden widths 32, 64, 128 and 256 (both players), and strong_discr as a sweep of 1, 4,
+     16 and 64 seeds. --source DIR runs another checkout's gananim (PYTHONPATH=DIR): the numbers
+     before a change.
 """
 from __future__ import annotations
 
@@ -928,6 +935,87 @@ def naive_scripts(repeats: int, tmp: Path) -> None:
                 f"{statistics.median(s['jacobian_lm'] for s in stages[name]):.2f} s")
 
 
+# --- m: how cost grows --------------------------------------------------------------------------
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (Linux /proc)."""
+    import os
+
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
+    while todo:
+        p = todo.pop()
+        try:
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            pass
+        todo += children.get(p, [])
+    return total
+
+
+def measured_process(command: list[str], env: dict | None = None) -> tuple[float, float]:
+    """(seconds, peak MB of the process tree) of one command run to its end."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.01)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {proc.stderr.read().decode()[-2000:]}")
+    return seconds, peak / 2**20
+
+
+def _variant(name: str, change) -> dict:
+    import yaml
+
+    raw = yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text())
+    change(raw)
+    return raw
+
+
+def cost_growth(repeats: int, tmp: Path, source: str | None, series: str) -> None:
+    import os
+
+    import yaml
+
+    env = None
+    if source:
+        env = dict(os.environ, PYTHONPATH=str(Path(source).resolve()))
+    label = f" [{source}]" if source else ""
+
+    def games(n):
+        return lambda raw: raw["training"].update(games=n)
+
+    def width(w):
+        return lambda raw: (raw["generator"].update(hidden=[w, w]), raw["discriminator"].update(hidden=[w, w]))
+
+    def seeds(n):
+        return lambda raw: (raw.pop("seed", None), raw.update(seeds=list(range(n))))
+
+    points = {"sd": [("strong_discr", f"strong_discr, {n:,} games", games(n)) for n in (500, 1000, 2000, 4000)],
+              "ring8": [("ring8", f"ring8, hidden width {w}", width(w)) for w in (32, 64, 128, 256)],
+              "seeds": [("strong_discr", f"strong_discr sweep, {n} seeds", seeds(n)) for n in (1, 4, 16, 64)]}
+    for key in series.split(","):
+        for k, (name, what, change) in enumerate(points[key]):
+            path = tmp / f"m_{key}_{k}" / f"{name}.yaml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(yaml.safe_dump(_variant(name, change), sort_keys=False))
+            command = [sys.executable, "-m", "gananim", "render", str(path), "--force", "--out", str(tmp / "m_out"),
+                       "-q", "--allow-big"]
+            runs = [measured_process(command, env) for _ in range(repeats)]
+            row("m", what + label, f"{statistics.median(r[0] for r in runs):.1f} s, "
+                                   f"peak {statistics.median(r[1] for r in runs):.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
@@ -935,9 +1023,11 @@ def main() -> None:
     parser.add_argument("--mlp-games", type=int, default=300, help="games of the MLP sweep (g)")
     parser.add_argument("--skip", default="", help="sections to skip, e.g. 'ce'")
     parser.add_argument("--only", default="", help="run only these sections, e.g. 'p' (the others are skipped)")
+    parser.add_argument("--source", default=None, help="section m: another checkout's gananim (the numbers before)")
+    parser.add_argument("--series", default="sd,ring8,seeds", help="section m: which series (sd, ring8, seeds)")
     args = parser.parse_args()
     if args.only:
-        args.skip = "".join(s for s in "acdefgilnps" if s not in args.only)
+        args.skip = "".join(s for s in "acdefgilmnps" if s not in args.only)
 
     import torch
 
@@ -969,6 +1059,8 @@ def main() -> None:
             phase_executors(args.repeats)
         if "n" not in args.skip:
             naive_scripts(args.repeats, tmp)
+        if "m" not in args.skip:
+            cost_growth(1, tmp, args.source, args.series)  # one run per point: minutes already
         if "e" not in args.skip:
             gallery(args.repeats, tmp)
     print(f"\ngananim benchmarks (medians of {args.repeats}; this machine: {__import__('os').cpu_count()} cores)\n")
