@@ -48,7 +48,7 @@ n.   End to end against the script a lecturer would write: benchmarks/naive_stro
      is the interpreter's start-up and exit), each with its share of the script's wall time.
 m.   How cost grows, as whole processes `gananim render FILE --force` (one run per point:
      ring8 at width 256 alone takes minutes): wall time and the peak memory of the command's processes
-     together (the render helper included; /proc sampled every 10 ms), for strong_discr at 500,
+     together (the render helper included; /proc sampled every 20 ms), for strong_discr at 500,
      1,000, 2,000 and 4,000 games (record.every unchanged: the frames grow with the games), ring8
      with hidden widths 32, 64, 128 and 256 (both players), and strong_discr as a sweep of 1, 4,
      16 and 64 seeds. --source DIR runs another checkout's gananim (PYTHONPATH=DIR): the numbers
@@ -937,10 +937,8 @@ def naive_scripts(repeats: int, tmp: Path) -> None:
 
 # --- m: how cost grows --------------------------------------------------------------------------
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of a process and all its descendants (Linux /proc)."""
-    import os
-
+def _descendants(pid: int) -> list[int]:
+    """A process and every process below it (Linux /proc)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -949,25 +947,36 @@ def _tree_rss(pid: int) -> int:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(entry.name))
-    total, todo, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
-        try:
-            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * page
-        except (OSError, IndexError, ValueError):
-            pass
+        found.append(p)
         todo += children.get(p, [])
-    return total
+    return found
 
 
-def measured_process(command: list[str], env: dict | None = None) -> tuple[float, float]:
-    """(seconds, peak MB of the process tree) of one command run to its end."""
+def measured_process(command: list[str], env: dict | None = None, cwd: Path | None = None) -> tuple[float, float]:
+    """(seconds, peak MB of the process tree) of one command run to its end: the resident memory
+    of the process and its descendants summed every 20 ms (the tree itself looked up every
+    0.2 s: a scan of /proc costs more than reading a few statm files)."""
+    import os
+
+    page = os.sysconf("SC_PAGE_SIZE")
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    peak = 0
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
+    peak, tree, looked = 0, [proc.pid], 0.0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid))
-        time.sleep(0.01)
+        now = time.perf_counter()
+        if now - looked > 0.2:
+            tree, looked = _descendants(proc.pid), now
+        total = 0
+        for p in tree:
+            try:
+                total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * page
+            except (OSError, IndexError, ValueError):
+                pass
+        peak = max(peak, total)
+        time.sleep(0.02)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed: {proc.stderr.read().decode()[-2000:]}")
@@ -1011,7 +1020,7 @@ def cost_growth(repeats: int, tmp: Path, source: str | None, series: str) -> Non
             path.write_text(yaml.safe_dump(_variant(name, change), sort_keys=False))
             command = [sys.executable, "-m", "gananim", "render", str(path), "--force", "--out", str(tmp / "m_out"),
                        "-q", "--allow-big"]
-            runs = [measured_process(command, env) for _ in range(repeats)]
+            runs = [measured_process(command, env, cwd=tmp) for _ in range(repeats)]  # not beside a checkout
             row("m", what + label, f"{statistics.median(r[0] for r in runs):.1f} s, "
                                    f"peak {statistics.median(r[1] for r in runs):.0f} MB")
 

@@ -336,3 +336,24 @@ def test_importing_the_command_line_imports_no_torch():
     code = "import sys, gananim.cli; print('torch' in sys.modules, 'pydantic' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+@pytest.mark.parametrize("teardown", ["", "1"])
+def test_the_command_line_ends_without_teardown_and_loses_no_output(tmp_path, teardown):
+    # `gananim ...` ends with os._exit once the command is done (the teardown of torch and
+    # matplotlib took 0.5 s); its output must be complete and its exit status the command's, as
+    # with the interpreter's ordinary exit (GANANIM_TEARDOWN=1)
+    env = dict(os.environ, GANANIM_TEARDOWN=teardown)
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(tiny(training={"games": 6}, record={"every": 2})))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "gananim", *a], cwd=tmp_path, env=env,  # noqa: E731
+                                    capture_output=True, text=True, timeout=300)
+    listed = run("scenarios", "list")
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) > 20
+    assert listed.stdout.endswith("\n") and listed.stdout.splitlines()[-1].strip()
+    ok = run("validate", "t.yaml")
+    assert ok.returncode == 0 and ok.stdout == "t.yaml: ok (6 games, 2 D / 1 G steps)\n"
+    bad = run("validate", "missing.yaml")
+    assert bad.returncode == 2 and bad.stderr.strip().endswith("no such file")
+    done = run("render", "t.yaml", "--out", "out")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "t" / "run.npz").is_file() and "rendering" in done.stderr
