@@ -1007,8 +1007,8 @@ def cost_growth(repeats: int, tmp: Path, source: str | None, series: str) -> Non
     def width(w):
         return lambda raw: (raw["generator"].update(hidden=[w, w]), raw["discriminator"].update(hidden=[w, w]))
 
-    def seeds(n):
-        return lambda raw: (raw.pop("seed", None), raw.update(seeds=list(range(n))))
+    def seeds(n):  # one seed is a plain run (a sweep has at least 2)
+        return lambda raw: raw.update(seed=0) if n == 1 else (raw.pop("seed", None), raw.update(seeds=list(range(n))))
 
     points = {"sd": [("strong_discr", f"strong_discr, {n:,} games", games(n)) for n in (500, 1000, 2000, 4000)],
               "ring8": [("ring8", f"ring8, hidden width {w}", width(w)) for w in (32, 64, 128, 256)],
