@@ -32,8 +32,6 @@ import tempfile
 import time
 from pathlib import Path
 
-STAGES = ("start-up", "torch import", "training", "Hessians", "Jacobians", "probes", "frames", "GIF",
-          "static figures", "writing")
 
 
 def _child(path: str, out: str, log: str) -> None:

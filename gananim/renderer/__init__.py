@@ -148,11 +148,10 @@ def render(run: Run, out: str | Path, progress: Optional[Progress] = None, video
     settings = run.scenario["render"]
     summary = rounded(headline(run) if run.seeds is None else sweep_headline(run))  # computed first: a run that cannot be summarised writes nothing
     names = list(settings["outputs"])
-    elsewhere = [n for n in names if not OUTPUTS[n].animated] if helper is not None else []
-    if elsewhere and len(elsewhere) < len(names):  # both kinds: the helper draws the static ones meanwhile
+    static = [n for n in names if not OUTPUTS[n].animated]
+    elsewhere = static if helper is not None and 0 < len(static) < len(names) else []
+    if elsewhere:  # both kinds: the helper draws the static ones meanwhile
         helper.draw(elsewhere, run, out, settings, video)
-    else:
-        elsewhere = []
     paths: dict[str, list[Path]] = {}
     with style.theme():
         for name in names:
