@@ -80,6 +80,15 @@ def _train(sc: Scenario, progress: Optional[Progress], engine_name: Optional[str
     step_g = _stepper(G, sc.optimizer.for_player("generator"))
     draws = _Draws(sc, rngs, real_sets)
     record = _Record(sc, G, D, loss, real_sets)
+    try:
+        return _play(sc, progress, G, D, engine, step_d, step_g, draws, record)
+    finally:
+        record.close()  # the spectra process, where one was started
+
+
+def _play(sc: Scenario, progress: Optional[Progress], G: Stack, D: Stack, engine, step_d, step_g,
+          draws: _Draws, record: _Record) -> Run:
+    tr, reg = sc.training, sc.regularizer
     reuse = tr.g_noise == "reuse"
 
     for game in range(tr.games):
@@ -233,6 +242,14 @@ class _Record:
         self.snaps = [[probe(G.loaded(k), D.loaded(k))] for k, probe in enumerate(self.probes)]
         self.snap_game = [0]
         self.points: list[tuple] = []  # (seed index, game, theta, x, z, eps_real, eps_fake)
+        # large games' Arnoldi spectra, handed to another process as each point is played (offload)
+        self.arnoldi, self.arnoldi_points = None, []  # the Offload, and (seed index, game) of each call
+        if sc.record.jacobian and self.parameter_count() > hessian.MAX_EXACT_PARAMS:
+            from . import jacobian
+            from .offload import Offload
+
+            v, k = jacobian.scenario_field(sc, D.template, G.template), sc.record.jacobian_k
+            self.arnoldi = Offload(lambda *arrays: jacobian.arnoldi_row(v, *map(torch.from_numpy, arrays), k=k))
         self.tracks = self.probes[0].tracks  # the players' parameters after every game (the Dirac-GAN's two)
         self.track()
         self.zeros = torch.zeros(len(seeds), sc.training.batch_size, sc.data.dim)
@@ -257,12 +274,26 @@ class _Record:
         rec = sc.record
         if self.spectrum_at(game + 1):
             eps_real, eps_fake = (self.zeros if e is None else e for e in (eps_real, eps_fake))
-            self.points += [(k, game + 1, torch.cat([D.flat(k), G.flat(k)]), x[k], z[k], eps_real[k], eps_fake[k])
-                            for k in range(len(self.probes))]
+            new = [(k, game + 1, torch.cat([D.flat(k), G.flat(k)]), x[k], z[k], eps_real[k], eps_fake[k])
+                   for k in range(len(self.probes))]
+            self.points += new
+            if self.arnoldi is not None and self.spectrum_at(game + 1, "jacobian"):
+                for point in new:
+                    self.arnoldi.submit(*(t.detach().numpy().copy() for t in point[2:]))
+                    self.arnoldi_points.append(point[:2])
+        elif self.arnoldi is not None:
+            self.arnoldi.poll()
         if (game + 1) % rec.every == 0 or game + 1 == n:
             for k, probe in enumerate(self.probes):
                 self.snaps[k].append(probe(G.loaded(k), D.loaded(k)))
             self.snap_game.append(game + 1)
+
+    def parameter_count(self) -> int:
+        return sum(p[0].numel() for player in (self.D, self.G) for p in player.params)
+
+    def close(self) -> None:
+        if self.arnoldi is not None:
+            self.arnoldi.close()
 
     def track(self) -> None:
         if self.tracks:
@@ -331,10 +362,14 @@ class _Record:
         mode = jacobian.update_mode(sc)
         if mode == "alternating" and not exact:  # the alternating product needs J itself, not its eigenvalues
             mode = None
+        rows = None if self.arnoldi is None else dict(zip(self.arnoldi_points, self.arnoldi.results()))
         for k, arrays in enumerate(runs):
             games, thetas, *cols = zip(*(point[1:] for point in self.points
                                          if point[0] == k and self.spectrum_at(point[1], "jacobian")))
-            eig = jacobian.spectra(v, thetas, list(zip(*cols)), exact, sc.record.jacobian_k)
+            if rows is None:
+                eig = jacobian.spectra(v, thetas, list(zip(*cols)), exact, sc.record.jacobian_k)
+            else:
+                eig = np.stack([rows[k, game] for game in games])
             arrays |= {"jacobian_game": np.array(games), "jacobian_eigvals": eig,
                        "jacobian_max_real": eig.real.max(axis=1), "jacobian_max_imag": np.abs(eig.imag).max(axis=1)}
             if mode == "simultaneous":

@@ -92,7 +92,74 @@ def test_arnoldi_matches_the_dense_spectrum():
         # and each is an eigenvalue, to 1e-6 relative
         nearest = np.abs(vals[:, None] - dense[None, :]).min(axis=1)
         assert np.all(nearest <= 1e-6 * np.maximum(np.abs(vals), 1e-3 * scale))
-        assert 0 < info["products"][which] < 2 * len(theta)
+    # both groups from one Krylov-Schur space: fewer products than the dense Jacobian's P
+    assert info["method"] == "krylov-schur" and 60 <= info["products"] < len(theta)
+
+
+def _spectrum_matrix(n=400, seed=0, pairs=((0.5, 6.0), (-2.0, 5.5), (1.0, 4.0), (0.2, 3.0)),
+                     reals=(7.0, -6.5, 5.0, 4.5, 4.2)):
+    """A real n x n matrix with known eigenvalues: conjugate pairs a +- bi, a few large real ones and
+    the rest in [-2, 2] (a bulk the extremes stand out of), in a random basis."""
+    rng = np.random.default_rng(seed)
+    L = np.zeros((n, n))
+    i = 0
+    for a, b in pairs:
+        L[i:i + 2, i:i + 2] = [[a, b], [-b, a]]
+        i += 2
+    for r in reals:
+        L[i, i] = r
+        i += 1
+    L[np.arange(i, n), np.arange(i, n)] = rng.uniform(-2, 2, n - i)
+    S = np.eye(n) + 0.3 * rng.standard_normal((n, n)) / np.sqrt(n)
+    A = S @ L @ np.linalg.inv(S)
+    return A, np.linalg.eigvals(A)
+
+
+def test_krylov_schur_finds_each_criterions_extremes_in_one_space():
+    A, dense = _spectrum_matrix()
+    v0 = np.random.default_rng(1).standard_normal(len(A))
+    which = ("LM", "LR", "SR", "LI")
+    found, products = jac.krylov_schur(lambda u: A @ u, len(A), 6, which, 1e-10, v0, 60)
+    assert found is not None and products < len(A)
+    for w in which:
+        want = dense[jac._ranked(dense, w)[:6]]
+        got = found[w]
+        # the same multiset of values (conjugate pairs whole), to 1e-9 relative to the largest |lambda|
+        assert np.abs(np.sort_complex(got) - np.sort_complex(want)).max() < 1e-9 * np.abs(dense).max()
+    # one shared space costs less than a space per criterion
+    alone = sum(jac.krylov_schur(lambda u: A @ u, len(A), 6, (w,), 1e-10, v0, 60)[1] for w in which)
+    assert products < alone
+
+
+def test_krylov_schur_hands_over_to_arpack_when_it_does_not_converge(monkeypatch):
+    rng = torch.Generator().manual_seed(0)
+    G, D = MLP(hidden=[24]).build(2, 2, rng), MLP(hidden=[24]).build(2, 1, rng)
+    v = jac.field_function(D, G, NS.d, NS.g)
+    theta = flat_params(D, G)
+    batch = (torch.randn(32, 2, generator=rng), torch.randn(32, 2, generator=rng),
+             torch.zeros(32, 2), torch.zeros(32, 2))
+    shared: dict = {}
+    want = jac.eigenvalues_arnoldi(v, theta, *batch, k=4, which=("LR", "LI"), info=shared)
+    monkeypatch.setattr(jac, "KS_MAX_RESTARTS", 0)
+    info: dict = {}
+    got = jac.eigenvalues_arnoldi(v, theta, *batch, k=4, which=("LR", "LI"), info=info)
+    assert shared["method"] == "krylov-schur" and info["method"] == "arpack"
+    assert info["products"] > shared["products"]  # the first space, then ARPACK's own per group
+    for w in ("LR", "LI"):
+        assert np.allclose(got[w], want[w], rtol=1e-8, atol=1e-10)
+        assert np.all(np.diff(-got[w].imag if w == "LI" else -got[w].real) >= -1e-9)  # best first
+
+
+def test_krylov_schur_goes_on_past_an_invariant_subspace():
+    # a start vector in a 4-dimensional invariant subspace: the space closes after 4 products, and
+    # fresh directions must carry on to the rest of the spectrum
+    A, dense = _spectrum_matrix(n=200, seed=3)
+    w, vecs = np.linalg.eig(A)
+    v0 = np.real(vecs[:, 0] + vecs[:, 1]) + np.real(vecs[:, 50] + vecs[:, 60])  # a pair and two bulk values
+    found, products = jac.krylov_schur(lambda u: A @ u, len(A), 4, ("LM",), 1e-10, v0, 40)
+    want = dense[jac._ranked(dense, "LM")[:4]]
+    assert found is not None
+    assert np.abs(np.sort_complex(found["LM"]) - np.sort_complex(want)).max() < 1e-9 * np.abs(dense).max()
 
 
 def test_jacobian_vector_products_with_penalty_and_consensus():
