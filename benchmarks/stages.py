@@ -4,12 +4,15 @@ the command's wall time, in one process (and its render helper, when there is on
     python benchmarks/stages.py scenarios/strong_discr.yaml [--repeats 3]
 
 The stages are timed by wrapping gananim's own functions in this process before the command
-runs (the helper process is a fork, so it inherits the wrappers and reports its own stages):
+runs (the render helper and the trainer's spectra process are forks: they inherit the wrappers
+and report their own stages):
 
 * start-up: the interpreter, importing the command line, reading and checking the scenario;
 * torch import: from asking for a run to the trainer's start (importing torch and the trainer);
 * training: the game loop and its recording, less the spectra and the probes;
-* Hessians / Jacobians: the spectra at the recorded points (hessian.spectra, jacobian.spectra);
+* Hessians / Jacobians: the spectra at the recorded points (hessian.spectra, jacobian.spectra;
+  a large game's Arnoldi spectra point by point, jacobian.arnoldi_row, mostly in the trainer's
+  second process while training goes on);
 * probes: the snapshots (D on its grid, G's samples, the metrics), every record.every games;
 * frames: drawing the animation's frames (blitting); GIF: quantizing and encoding them;
 * static figures: summary.png, hessian.png, ... (drawn by the helper process at the same time
@@ -79,6 +82,10 @@ def _child(path: str, out: str, log: str) -> None:
         for cls in {type(p) if not isinstance(p, type) else p for p in m.PROBES.values()}:
             wrap(cls, "__call__", "probes")
 
+    def on_jacobian(m):
+        wrap(m, "spectra", "Jacobians")
+        wrap(m, "arnoldi_row", "Jacobians")  # one point's Arnoldi spectra: here or in the trainer's second process
+
     def on_animate(m):
         if hasattr(m, "Frames"):  # frames drawn as the GIF writer reads them
             record("@streamed", 1.0)
@@ -94,7 +101,7 @@ def _child(path: str, out: str, log: str) -> None:
 
     hooks = {"gananim.pipeline": on_pipeline, "gananim.trainer": on_trainer,
              "gananim.hessian": lambda m: wrap(m, "spectra", "Hessians"),
-             "gananim.jacobian": lambda m: wrap(m, "spectra", "Jacobians"), "gananim.probes": on_probes,
+             "gananim.jacobian": on_jacobian, "gananim.probes": on_probes,
              "gananim.renderer.animate": on_animate, "gananim.renderer.figures": on_figures,
              "gananim.renderer.jacobian": lambda m: wrap(m, "jacobian_figure", "static figures"),
              "gananim.run": lambda m: wrap(m.Run, "save", "writing"),
@@ -142,13 +149,17 @@ def one(path: str, tmp: Path, env: dict) -> dict[str, float]:
     wall = time.perf_counter() - start
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     total: dict[str, float] = {}
+    here: dict[str, float] = {}  # the command's own process (the trainer's second process is not in "train total")
+    main = next(r["pid"] for r in rows if r["stage"] == "@train")
     for r in rows:
         total[r["stage"]] = total.get(r["stage"], 0.0) + r["s"]
+        if r["pid"] == main:
+            here[r["stage"]] = here.get(r["stage"], 0.0) + r["s"]
     out = {"wall": wall, "start-up": total["start-up"]}
     out["torch import"] = total["@train"] - total["@obtain"]
     for k in ("Hessians", "Jacobians", "probes"):
         out[k] = total.get(k, 0.0)
-    out["training"] = total["train total"] - out["Hessians"] - out["Jacobians"] - out["probes"]
+    out["training"] = total["train total"] - sum(here.get(k, 0.0) for k in ("Hessians", "Jacobians", "probes"))
     out["frames"] = total.get("frames", 0.0)
     streamed = "@streamed" in total
     # the streaming writer draws the frames while it encodes: its time less theirs is the encoding

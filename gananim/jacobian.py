@@ -14,7 +14,8 @@ product of the two half-steps for alternating ones: `update_matrix`) has spectra
 
 This module holds the field (built on hessian.py's game functions), its dense Jacobian and
 spectrum (torch.func, float64), Arnoldi's extreme eigenvalues from Jacobian-vector products
-(ARPACK), the discrete update spectra, and the Dirac-GAN's closed forms (Mescheder et al. 2018,
+(a Krylov-Schur space shared by the groups wanted; ARPACK where it does not converge), the
+discrete update spectra, and the Dirac-GAN's closed forms (Mescheder et al. 2018,
 Sections 2-3) that the tests check the numerics against. Nothing here draws pictures; torch and
 scipy are imported inside the functions, so the module imports without them.
 """
@@ -32,16 +33,17 @@ if TYPE_CHECKING:
     from scipy.sparse.linalg import LinearOperator
     from torch import Tensor, nn
 
-# ARPACK's relative accuracy of the Ritz values. On the 2D MLP game of the tests (P = 219, k = 6)
-# 1e-10 matches the dense spectrum to ~5e-15 relative (1e-6: ~7e-11, with LI taking 111 products, not 159)
+# The relative accuracy of the Ritz values (ARPACK's `tol`). On the 2D MLP game of the tests
+# (P = 219, k = 6) 1e-10 matches the dense spectrum to ~5e-15 relative
 ARNOLDI_TOL = 1e-10
-# ARPACK's Krylov subspace size (scipy's default max(2k + 1, 20)). On ring8 (P = 8,899, k = 6,
-# its 9 points) 60 takes about a third of the products of 20 over the three groups (the largest
-# real parts cluster: LR took up to 4,172 products with 20, 475 with 60). Values agree to 2e-11
-# relative, except where a group's k-th place is a tie: at game 1 only two conjugate pairs have
-# a large imaginary part, and the LI group's last two places go to real eigenvalues (Im = 0),
-# which ones depending on the subspace (the next pair, -0.0054 ± 0.0385i, lies inside the
-# spectrum; ncv 120 finds it)
+# The Krylov space's size (scipy's default for ARPACK: max(2k + 1, 20)). On ring8 (P = 8,899, k = 6,
+# its 9 points) ARPACK took about a third of the products of 20 with 60 (the largest real parts
+# cluster: LR took up to 4,172 products with 20, 475 with 60); one Krylov-Schur space of 60 for
+# all three groups takes 108-206 a point. Where a group's k-th place is a tie the subspace
+# decides: at game 1 only two conjugate pairs have a large imaginary part, and the LI group's
+# last two places go to real eigenvalues (Im = 0), which ones depending on the subspace (the
+# next pair, -0.0054 ± 0.0385i, lies inside the spectrum: ARPACK with 120 finds it, and so does
+# the shared space when each group keeps fewer Ritz values, KS_EXTRA 10, at 1,018 products)
 ARNOLDI_NCV = 60
 
 # A penalty on D: (d, real, fake) -> scalar, where d maps inputs (B, dx) to D's outputs (B, 1) at
@@ -213,14 +215,8 @@ def spectra(v: Callable[..., Tensor], thetas: Sequence[Tensor], batches: Sequenc
 
 
 def arnoldi_row(v: Callable[..., Tensor], theta: Tensor, *batch: Tensor, k: int = 6) -> np.ndarray:
-    """One point's row of `spectra` (not exact): the ARNOLDI_GROUPS' k eigenvalues each (3k).
-    numpy's BLAS runs on one thread meanwhile: its products with the basis (P x 60) are too small
-    to gain from more, and its idle threads spin on the core that the trainer or a second
-    process computing other points needs (ring8's points took 2-3x longer beside training)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1, user_api="blas"):
-        found = eigenvalues_arnoldi(v, theta, *batch, k=k, which=ARNOLDI_GROUPS)
+    """One point's row of `spectra` (not exact): the ARNOLDI_GROUPS' k eigenvalues each (3k)."""
+    found = eigenvalues_arnoldi(v, theta, *batch, k=k, which=ARNOLDI_GROUPS)
     return np.concatenate([found[w] for w in ARNOLDI_GROUPS])
 
 

@@ -15,6 +15,7 @@ they are computed, and nothing in it draws pictures.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 from typing import Callable, Optional
@@ -81,7 +82,8 @@ def _train(sc: Scenario, progress: Optional[Progress], engine_name: Optional[str
     draws = _Draws(sc, rngs, real_sets)
     record = _Record(sc, G, D, loss, real_sets)
     try:
-        return _play(sc, progress, G, D, engine, step_d, step_g, draws, record)
+        with record.blas_threads():
+            return _play(sc, progress, G, D, engine, step_d, step_g, draws, record)
     finally:
         record.close()  # the spectra process, where one was started
 
@@ -243,13 +245,13 @@ class _Record:
         self.snap_game = [0]
         self.points: list[tuple] = []  # (seed index, game, theta, x, z, eps_real, eps_fake)
         # large games' Arnoldi spectra, handed to another process as each point is played (offload)
-        self.arnoldi, self.arnoldi_points = None, []  # the Offload, and (seed index, game) of each call
-        if sc.record.jacobian and self.parameter_count() > hessian.MAX_EXACT_PARAMS:
-            from . import jacobian
+        # a large game's spectra (Arnoldi's, Lanczos'), each point handed to another process as it
+        # is played (offload.py); `spectra` maps (kind, seed index, game) to a point's result
+        self.offload, self.offloaded, self.spectra = None, [], None
+        if self.parameter_count() > hessian.MAX_EXACT_PARAMS and (sc.record.jacobian or sc.record.hessian):
             from .offload import Offload
 
-            v, k = jacobian.scenario_field(sc, D.template, G.template), sc.record.jacobian_k
-            self.arnoldi = Offload(lambda *arrays: jacobian.arnoldi_row(v, *map(torch.from_numpy, arrays), k=k))
+            self.offload = Offload(_spectra_jobs(sc, D, G, loss))
         self.tracks = self.probes[0].tracks  # the players' parameters after every game (the Dirac-GAN's two)
         self.track()
         self.zeros = torch.zeros(len(seeds), sc.training.batch_size, sc.data.dim)
@@ -277,12 +279,14 @@ class _Record:
             new = [(k, game + 1, torch.cat([D.flat(k), G.flat(k)]), x[k], z[k], eps_real[k], eps_fake[k])
                    for k in range(len(self.probes))]
             self.points += new
-            if self.arnoldi is not None and self.spectrum_at(game + 1, "jacobian"):
-                for point in new:
-                    self.arnoldi.submit(*(t.detach().numpy().copy() for t in point[2:]))
-                    self.arnoldi_points.append(point[:2])
-        elif self.arnoldi is not None:
-            self.arnoldi.poll()
+            if self.offload is not None:
+                for kind in ("jacobian", "hessian"):
+                    if getattr(rec, kind) and self.spectrum_at(game + 1, kind):
+                        for point in new:
+                            self.offload.submit(kind, *(t.detach().numpy().copy() for t in point[2:]))
+                            self.offloaded.append((kind, *point[:2]))
+        elif self.offload is not None:
+            self.offload.poll()
         if (game + 1) % rec.every == 0 or game + 1 == n:
             for k, probe in enumerate(self.probes):
                 self.snaps[k].append(probe(G.loaded(k), D.loaded(k)))
@@ -292,8 +296,27 @@ class _Record:
         return sum(p[0].numel() for player in (self.D, self.G) for p in player.params)
 
     def close(self) -> None:
-        if self.arnoldi is not None:
-            self.arnoldi.close()
+        if self.offload is not None:
+            self.offload.close()
+
+    def blas_threads(self):
+        """Where spectra are offloaded: numpy's and scipy's BLAS on one thread for the whole run
+        (here and, inherited, in the child), whichever process computes a point. Their idle
+        threads spin on the core that the other process needs: ring8's training with its
+        spectra took 8.8 s with BLAS on two threads, 6.1 s on one."""
+        if self.offload is None:
+            return contextlib.nullcontext()
+        import scipy.linalg  # noqa: F401 (loaded before the limit, so that the limit reaches its BLAS)
+        import scipy.sparse.linalg  # noqa: F401
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(1, user_api="blas")
+
+    def offloaded_result(self, kind: str, k: int, game: int):
+        """A spectrum computed by the Offload (all collected at the first call, after training)."""
+        if self.spectra is None:
+            self.spectra = dict(zip(self.offloaded, self.offload.results()))
+        return self.spectra[kind, k, game]
 
     def track(self) -> None:
         if self.tracks:
@@ -337,8 +360,12 @@ class _Record:
             for k, arrays in enumerate(runs):  # seed by seed: a seed's spectra cost what a run of it alone costs
                 games, *stacked = zip(*(point[1:] for point in self.points
                                         if point[0] == k and self.spectrum_at(point[1], "hessian")))
-                method, *spectra = hessian.spectra(V, *(torch.stack(col) for col in stacked), p_d=p_d,
-                                                   k=sc.record.hessian_k, g_own=g_own)
+                if self.offload is None:
+                    method, *spectra = hessian.spectra(V, *(torch.stack(col) for col in stacked), p_d=p_d,
+                                                       k=sc.record.hessian_k, g_own=g_own)
+                else:  # Lanczos, point by point
+                    method, rows = "lanczos", [self.offloaded_result("hessian", k, game) for game in games]
+                    spectra = [np.stack(col) for col in zip(*rows)]
                 arrays |= {"hessian_game": np.array(games)}
                 arrays |= dict(zip(("hessian_eigvals", "hessian_eigvals_d", "hessian_eigvals_g"), spectra))
             meta |= {"hessian_method": method, "parameters": {"D": p_d, "G": sum(p[0].numel() for p in G.params)}}
@@ -362,14 +389,13 @@ class _Record:
         mode = jacobian.update_mode(sc)
         if mode == "alternating" and not exact:  # the alternating product needs J itself, not its eigenvalues
             mode = None
-        rows = None if self.arnoldi is None else dict(zip(self.arnoldi_points, self.arnoldi.results()))
         for k, arrays in enumerate(runs):
             games, thetas, *cols = zip(*(point[1:] for point in self.points
                                          if point[0] == k and self.spectrum_at(point[1], "jacobian")))
-            if rows is None:
+            if exact:
                 eig = jacobian.spectra(v, thetas, list(zip(*cols)), exact, sc.record.jacobian_k)
             else:
-                eig = np.stack([rows[k, game] for game in games])
+                eig = np.stack([self.offloaded_result("jacobian", k, game) for game in games])
             arrays |= {"jacobian_game": np.array(games), "jacobian_eigvals": eig,
                        "jacobian_max_real": eig.real.max(axis=1), "jacobian_max_imag": np.abs(eig.imag).max(axis=1)}
             if mode == "simultaneous":
@@ -381,6 +407,31 @@ class _Record:
         meta |= {"jacobian_method": "exact" if exact else "arnoldi",
                  "jacobian_k": None if exact else sc.record.jacobian_k,
                  "jacobian_update": None if mode is None else {"mode": mode, "h": float(h)}}
+
+
+def _spectra_jobs(sc: Scenario, D: Stack, G: Stack, loss: losses.Loss) -> Callable[..., object]:
+    """kind ("jacobian" or "hessian"), theta, x, z, eps_real, eps_fake (numpy) -> one point's
+    Arnoldi row (jacobian.arnoldi_row) or Lanczos spectra (full, D block, G block), with numpy's
+    BLAS on one thread (_Record.blas_threads: its products with the bases, P x 60, are too small
+    to gain from more)."""
+    from threadpoolctl import threadpool_limits
+
+    from . import jacobian
+
+    v, p_d = jacobian.scenario_field(sc, D.template, G.template), sum(p[0].numel() for p in D.params)
+    V = hessian.value_function(D.template, G.template, loss.value)
+    g_own = None if loss.g_is_value else hessian.generator_loss_function(D.template, G.template, loss.g)
+
+    def job(kind: str, theta, *batch):
+        theta, batch = torch.from_numpy(theta), tuple(map(torch.from_numpy, batch))
+        with threadpool_limits(1, user_api="blas"):
+            if kind == "jacobian":
+                return jacobian.arnoldi_row(v, theta, *batch, k=sc.record.jacobian_k)
+            full, d_block, g_block = hessian.lanczos_spectra(V, theta[None], *(b[None] for b in batch), p_d=p_d,
+                                                             k=sc.record.hessian_k, g_own=g_own)
+            return full[0], d_block[0], g_block[0]
+
+    return job
 
 
 PARAMETER_LIMIT = 1e4

@@ -22,14 +22,16 @@ pytestmark = pytest.mark.skipif(not parallel.usable(), reason="the second proces
 
 
 def _ring(**changes) -> dict:
-    """A 2D MLP game (P = 219) whose Jacobian is recorded by Arnoldi (the exact path's limit is
-    lowered by the tests), at games 1, 4, 8 and 10; `changes` replace top-level keys."""
+    """A 2D MLP game (P = 219) whose Jacobian is recorded by Arnoldi at games 1, 4, 8 and 10 and
+    its Hessian by Lanczos at games 1, 5 and 10 (the exact paths' limit is lowered by the
+    tests); `changes` replace top-level keys."""
     return tiny() | {
         "data": {"kind": "ring", "k": 4, "radius": 1.0, "std": 0.1}, "noise": {"kind": "normal", "dim": 2},
         "generator": {"kind": "mlp", "hidden": [8, 8]}, "discriminator": {"kind": "mlp", "hidden": [8, 8]},
         "optimizer": {"kind": "adam", "lr": 0.01},
         "training": {"games": 10, "d_steps": 1, "batch_size": 32},
-        "record": {"every": 5, "hessian": False, "jacobian": True, "jacobian_every": 4, "jacobian_k": 4}} | changes
+        "record": {"every": 5, "hessian": True, "hessian_every": 5, "jacobian": True, "jacobian_every": 4,
+                   "jacobian_k": 4}} | changes
 
 
 @pytest.fixture
@@ -60,6 +62,9 @@ def test_spectra_from_the_second_process_are_the_same_bytes(monkeypatch, arnoldi
     assert beside.jacobian_game.tolist() == [1, 4, 8, 10] and beside.jacobian_eigvals.shape == (4, 12)
     assert np.array_equal(alone.jacobian_eigvals, beside.jacobian_eigvals)
     assert np.array_equal(alone.jacobian_max_real, beside.jacobian_max_real)
+    assert beside.meta["hessian_method"] == "lanczos" and beside.hessian_game.tolist() == [1, 5, 10]
+    for key in ("hessian_eigvals", "hessian_eigvals_d", "hessian_eigvals_g"):
+        assert np.array_equal(getattr(alone, key), getattr(beside, key)), key
     assert not multiprocessing.active_children()
 
 
@@ -68,6 +73,7 @@ def test_a_sweeps_spectra_stay_with_their_seed(monkeypatch, arnoldi):
     del raw["seed"]
     alone, beside = _both(monkeypatch, raw | {"seeds": [3, 4]})
     assert np.array_equal(alone.jacobian_eigvals, beside.jacobian_eigvals)
+    assert np.array_equal(alone.hessian_eigvals, beside.hessian_eigvals)
     assert beside.jacobian_eigvals.shape == (2, 4, 12)
     for k, seed in enumerate((3, 4)):  # seed k's rows are its own run's (to float rounding)
         single = train(parse_scenario(_ring(seed=seed)))
