@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 import torch
-from scipy.sparse.linalg import LinearOperator
 
 from .. import losses
+
+if TYPE_CHECKING:  # scipy is imported where an operator is made: a small game never needs it
+    from scipy.sparse.linalg import LinearOperator
 
 Tensor = torch.Tensor
 Step = tuple[Callable[[], Tensor], tuple[Tensor, ...]]
@@ -119,5 +121,7 @@ class HVP:
             full = torch.zeros(p)
             full[part] = torch.as_tensor(np.ravel(v), dtype=torch.float32)
             return self(full)[part].double().numpy()
+
+        from scipy.sparse.linalg import LinearOperator
 
         return LinearOperator((size, size), matvec=matvec, dtype=np.float64)

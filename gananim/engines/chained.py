@@ -19,14 +19,16 @@ weights (S, out, in), biases (S, out), batches (S, B, d). Nothing here draws pic
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 import torch
-from scipy.sparse.linalg import LinearOperator
 from torch import nn
 
 from .. import losses
+
+if TYPE_CHECKING:  # scipy is imported where an operator is made: a small game never needs it
+    from scipy.sparse.linalg import LinearOperator
 
 Tensor = torch.Tensor
 Step = tuple[Callable[[], Tensor], tuple[Tensor, ...]]  # (the loss per seed, when asked for; gradients)
@@ -461,5 +463,7 @@ class ChainedHVP:
             hd, hg = self.product(t[:self.p_d - start] if want_d else None, t[-(stop - self.p_d):] if want_g else None,
                                   want_d, want_g)
             return torch.cat([h for h in (hd, hg) if h is not None]).double().numpy()
+
+        from scipy.sparse.linalg import LinearOperator
 
         return LinearOperator((size, size), matvec=matvec, dtype=np.float64)
