@@ -294,6 +294,35 @@ def test_svg_is_the_same_when_the_layout_moves_by_a_float_rounding(tmp_path):
         == '<clipPath id="clip0"/> <path id="mark0"/> url(#clip1) url(#clip0)'
 
 
+def test_a_laid_out_figure_is_drawn_once_per_format(tmp_path, monkeypatch):
+    """save() lays a constrained figure out once and removes the engine: savefig then draws the
+    figure once per format, not a second time hidden (which any engine, even matplotlib's
+    placeholder for "none", makes it do); the hidden draw changed no pixel."""
+    from matplotlib.figure import Figure
+
+    from gananim.renderer.figures import save
+
+    def figure() -> Figure:
+        fig = Figure(figsize=(4, 3), layout="constrained")
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, 2])
+        ax.set(xlabel="game", ylabel="V", title="a title to lay out")
+        return fig
+
+    reference, laid_out = io.BytesIO(), figure()
+    laid_out.get_layout_engine().execute(laid_out)
+    laid_out.set_layout_engine("none")  # a placeholder engine: savefig draws twice
+    laid_out.savefig(reference, format="png", dpi=50)
+    draws = []
+    original = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda fig, renderer: draws.append(1) or original(fig, renderer))
+    fig = figure()
+    save(fig, tmp_path / "a.png", 50)
+    save(fig, tmp_path / "a.svg", 50)
+    assert len(draws) == 2 and fig.get_layout_engine() is None
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "a.png")), np.asarray(Image.open(reference)))
+
+
 # --- the GIF is streamed: one frame at a time, Pillow's bytes -----------------------------------
 
 
