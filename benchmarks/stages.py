@@ -11,8 +11,8 @@ and report their own stages):
 * torch import: from asking for a run to the trainer's start (importing torch and the trainer);
 * training: the game loop and its recording, less the spectra and the probes;
 * Hessians / Jacobians: the spectra at the recorded points (hessian.spectra, jacobian.spectra;
-  a large game's Arnoldi spectra point by point, jacobian.arnoldi_row, mostly in the trainer's
-  second process while training goes on);
+  a large game's Lanczos and Arnoldi spectra point by point, hessian.lanczos_spectra and
+  jacobian.arnoldi_row, mostly in the trainer's second process while training goes on);
 * probes: the snapshots (D on its grid, G's samples, the metrics), every record.every games;
 * frames: drawing the animation's frames (blitting); GIF: quantizing and encoding them;
 * static figures: summary.png, hessian.png, ... (drawn by the helper process at the same time
@@ -50,15 +50,21 @@ def _child(path: str, out: str, log: str) -> None:
         with open(log, "a") as fh:
             fh.write(json.dumps({"pid": os.getpid(), "stage": stage, "s": seconds}) + "\n")
 
+    inside: set[str] = set()  # stages being timed: a wrapped function called by another of its stage counts once
+
     def timed(f, stage: str, mark: str | None = None):
         @functools.wraps(f)
         def wrapper(*a, **k):
+            if stage in inside:
+                return f(*a, **k)
             t = time.perf_counter()
             if mark:
                 record(mark, t - t0)
+            inside.add(stage)
             try:
                 return f(*a, **k)
             finally:
+                inside.discard(stage)
                 record(stage, time.perf_counter() - t)
         return wrapper
 
@@ -82,6 +88,10 @@ def _child(path: str, out: str, log: str) -> None:
         for cls in {type(p) if not isinstance(p, type) else p for p in m.PROBES.values()}:
             wrap(cls, "__call__", "probes")
 
+    def on_hessian(m):
+        wrap(m, "spectra", "Hessians")
+        wrap(m, "lanczos_spectra", "Hessians")  # a large game's, point by point: here or in the second process
+
     def on_jacobian(m):
         wrap(m, "spectra", "Jacobians")
         wrap(m, "arnoldi_row", "Jacobians")  # one point's Arnoldi spectra: here or in the trainer's second process
@@ -100,7 +110,7 @@ def _child(path: str, out: str, log: str) -> None:
             wrap(m, name, "static figures")
 
     hooks = {"gananim.pipeline": on_pipeline, "gananim.trainer": on_trainer,
-             "gananim.hessian": lambda m: wrap(m, "spectra", "Hessians"),
+             "gananim.hessian": on_hessian,
              "gananim.jacobian": on_jacobian, "gananim.probes": on_probes,
              "gananim.renderer.animate": on_animate, "gananim.renderer.figures": on_figures,
              "gananim.renderer.jacobian": lambda m: wrap(m, "jacobian_figure", "static figures"),
