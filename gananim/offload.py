@@ -17,7 +17,6 @@ every point is computed here, at the end, as before.
 from __future__ import annotations
 
 import signal
-import traceback
 from collections import deque
 from typing import Any, Callable, Optional
 
@@ -70,22 +69,19 @@ class Offload:
             self._receive()
         if self.busy is None and self.pending:
             index, args = self.pending.popleft()
-            self.conn.send((index, args))
+            self.conn.send(args)
             self.busy = index
 
     def _receive(self) -> None:
+        from .renderer.parallel import unpack
+
         try:
-            index, status, payload = self.conn.recv()
+            status, payload = self.conn.recv()
         except EOFError:
             self.process.join(5)
             raise RuntimeError(f"the spectra process ended unexpectedly (exit code {self.process.exitcode})") from None
-        self.busy = None
-        if status == "error":
-            exc, text = payload
-            if exc is not None:
-                raise exc
-            raise RuntimeError(f"the spectra process failed:\n{text}")
-        self.done[index] = payload
+        index, self.busy = self.busy, None
+        self.done[index] = unpack(status, payload, "the spectra process")
 
     def results(self) -> list[Any]:
         """Every call's value, in order: the calls not yet handed over are shared between the
@@ -121,25 +117,11 @@ class Offload:
 
 
 def _serve(conn, fn: Callable[..., Any], threads: int) -> None:
-    """The child's loop: compute each call it is sent until told to stop (None) or the pipe closes."""
+    """The child: fn(*args) for each call it is sent (renderer.parallel.serve's loop)."""
+    from .renderer.parallel import serve
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
     import torch
 
     torch.set_num_threads(threads)
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            break
-        if job is None:
-            break
-        index, args = job
-        try:
-            conn.send((index, "ok", fn(*args)))
-        except BaseException as exc:  # noqa: BLE001 (sent to the parent, which raises it)
-            text = traceback.format_exc()
-            try:
-                conn.send((index, "error", (exc, text)))
-            except Exception:  # noqa: BLE001 (an exception that does not pickle: its text)
-                conn.send((index, "error", (None, text)))
-    conn.close()
+    serve(conn, lambda args: fn(*args))

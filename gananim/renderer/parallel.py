@@ -19,7 +19,7 @@ import signal
 import sys
 import traceback
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 ENV = "GANANIM_RENDER_PROCESSES"  # "1": draw every output in this process
 
@@ -62,11 +62,7 @@ class Helper:
             raise RuntimeError(f"the render helper process ended unexpectedly (exit code "
                                f"{self.process.exitcode}) while drawing the static figures") from None
         self.busy = False
-        if status == "error":
-            exc, text = payload
-            if exc is not None:
-                raise exc
-            raise RuntimeError(f"the render helper failed:\n{text}")
+        payload = unpack(status, payload, "the render helper")
         return {name: [Path(p) for p in paths] for name, paths in payload.items()}
 
     def close(self) -> None:
@@ -109,6 +105,20 @@ def _serve(conn) -> None:
     signal.signal(signal.SIGINT, _stop)  # Ctrl-C reaches the whole process group: the parent decides
     from . import OUTPUTS, figures, style  # noqa: F401 (imported while the parent trains)
 
+    def draw(job) -> dict[str, list[str]]:
+        names, run, out, settings, video = job
+        written: dict[str, list[str]] = {}
+        with style.theme():
+            for name in names:
+                written[name] = [str(p) for p in OUTPUTS[name].write(name, run, Path(out), settings, video, None)]
+        return written
+
+    serve(conn, draw)
+
+
+def serve(conn, work: Callable[[Any], Any]) -> None:
+    """A forked child's loop: ("ok", work(job)) sent back for each job received, or ("error",
+    (the exception, its traceback)), until the job None or the pipe closes (the parent is gone)."""
     while True:
         try:
             job = conn.recv()
@@ -116,13 +126,8 @@ def _serve(conn) -> None:
             break
         if job is None:
             break
-        names, run, out, settings, video = job
         try:
-            written: dict[str, list[str]] = {}
-            with style.theme():
-                for name in names:
-                    written[name] = [str(p) for p in OUTPUTS[name].write(name, run, Path(out), settings, video, None)]
-            conn.send(("ok", written))
+            conn.send(("ok", work(job)))
         except BaseException as exc:  # noqa: BLE001 (sent to the parent, which raises it)
             text = traceback.format_exc()
             try:
@@ -130,3 +135,14 @@ def _serve(conn) -> None:
             except Exception:  # noqa: BLE001 (an exception that does not pickle: its text)
                 conn.send(("error", (None, text)))
     conn.close()
+
+
+def unpack(status: str, payload: Any, who: str) -> Any:
+    """A reply of `serve`: its value, or the child's exception raised here (its traceback's text
+    where the exception did not pickle)."""
+    if status == "error":
+        exc, text = payload
+        if exc is not None:
+            raise exc
+        raise RuntimeError(f"{who} failed:\n{text}")
+    return payload
