@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -17,6 +20,7 @@ from gananim.renderer import parallel
 from gananim.scenario import parse_scenario
 from gananim.trainer import train
 from tests.conftest import tiny
+from tests.test_hostile import alive, descendants, wait_for
 
 pytestmark = pytest.mark.skipif(not parallel.usable(), reason="the second process needs fork and two cores")
 
@@ -136,3 +140,23 @@ def test_one_process_where_the_environment_says_so(monkeypatch):
         work.submit(x)
     assert work.process is None
     assert [v for v, _ in work.results()] == [0, 1, 4]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stopped_render_stops_its_spectra_process(tmp_path, signum):
+    import yaml
+
+    raw = _ring(generator={"kind": "mlp", "hidden": [16, 16]}, discriminator={"kind": "mlp", "hidden": [16, 16]},
+                training={"games": 4000, "d_steps": 1, "batch_size": 32})  # P = 691: Arnoldi, in the second process
+    raw["record"] |= {"every": 500, "jacobian_every": 10, "hessian_every": 1000}
+    (tmp_path / "big.yaml").write_text(yaml.safe_dump(raw))
+    proc = subprocess.Popen([sys.executable, "-m", "gananim", "render", "big.yaml", "--out", "out", "-q"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert wait_for(lambda: len(descendants(proc.pid)) >= 2)  # the render helper and the spectra process
+    children = descendants(proc.pid)
+    proc.send_signal(signum)  # to the command only: it stops its children itself
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum, err
+    assert "Traceback" not in err
+    assert wait_for(lambda: not any(alive(p) for p in children), timeout=15)
+    assert not (tmp_path / "out" / "big" / "run.npz").exists()
