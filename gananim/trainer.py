@@ -246,9 +246,12 @@ class _Record:
         self.points: list[tuple] = []  # (seed index, game, theta, x, z, eps_real, eps_fake)
         # large games' Arnoldi spectra, handed to another process as each point is played (offload)
         # a large game's spectra (Arnoldi's, Lanczos'), each point handed to another process as it
-        # is played (offload.py); `spectra` maps (kind, seed index, game) to a point's result
+        # is played (offload.py); `spectra` maps (kind, seed index, game) to a point's result. Only
+        # for players that train on one thread: a fork of a process whose OpenMP pool has run
+        # (convolutions on every core) hangs in the child's first parallel region
         self.offload, self.offloaded, self.spectra = None, [], None
-        if self.parameter_count() > hessian.MAX_EXACT_PARAMS and (sc.record.jacobian or sc.record.hessian):
+        if (self.parameter_count() > hessian.MAX_EXACT_PARAMS and (sc.record.jacobian or sc.record.hessian)
+                and torch.get_num_threads() == 1):
             from .offload import Offload
 
             self.offload = Offload(_spectra_jobs(sc, D, G, loss))
@@ -392,7 +395,7 @@ class _Record:
         for k, arrays in enumerate(runs):
             games, thetas, *cols = zip(*(point[1:] for point in self.points
                                          if point[0] == k and self.spectrum_at(point[1], "jacobian")))
-            if exact:
+            if self.offload is None:
                 eig = jacobian.spectra(v, thetas, list(zip(*cols)), exact, sc.record.jacobian_k)
             else:
                 eig = np.stack([self.offloaded_result("jacobian", k, game) for game in games])

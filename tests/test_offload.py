@@ -160,3 +160,14 @@ def test_a_stopped_render_stops_its_spectra_process(tmp_path, signum):
     assert "Traceback" not in err
     assert wait_for(lambda: not any(alive(p) for p in children), timeout=15)
     assert not (tmp_path / "out" / "big" / "run.npz").exists()
+
+
+def test_players_on_several_threads_keep_their_spectra_here(monkeypatch, arnoldi):
+    """A process whose OpenMP pool has run (players that train on every core) must not fork a
+    child that computes with torch: the fork would hang in its first parallel region. Those
+    spectra are computed here after training, as before offload.py."""
+    from gananim import models
+
+    monkeypatch.setattr(models.MLP, "parallel", lambda self, *dims: True)  # "large": every core
+    run = train(parse_scenario(_ring()))
+    assert arnoldi == [] and run.meta["jacobian_method"] == "arnoldi" and run.jacobian_eigvals.shape == (4, 12)
