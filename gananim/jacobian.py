@@ -290,8 +290,7 @@ ORDER = {"LM": lambda z: -np.abs(z), "LR": lambda z: -z.real, "SR": lambda z: z.
          "SM": np.abs}  # sort keys of the values returned, best first (the imaginary part breaks ties)
 # ARPACK's selection (scipy.sparse.linalg.eigs' `which`): LI and LM by magnitude, so that a conjugate
 # pair is wanted or not as a whole
-SELECT = {"LM": lambda z: -np.abs(z), "LR": lambda z: -z.real, "SR": lambda z: z.real,
-          "LI": lambda z: -np.abs(z.imag), "SM": np.abs}
+SELECT = ORDER | {"LI": lambda z: -np.abs(z.imag)}
 
 # Krylov-Schur's restarts before ARPACK takes over (ring8's points need 2 to 18); each group keeps
 # its k + KS_EXTRA best Ritz values at a restart, all groups together at most KS_KEEP of the space

@@ -1,7 +1,8 @@
-"""Work the trainer hands to a second process while it goes on training: the Jacobian's spectra.
+"""Work the trainer hands to a second process while it goes on training: a large game's spectra.
 
-The game Jacobian's Arnoldi spectra (jacobian.py) of a large game cost more than its training
-(ring8: about 5 s for its nine points against 3 s of training). They depend only on the point
+The game Jacobian's Arnoldi spectra (jacobian.py) and the Hessian's Lanczos spectra (hessian.py)
+of a large game cost more than its training (ring8: about 5 + 1.5 s for its nine points against
+3 s of training). They depend only on the point
 recorded (theta and that game's batch), so on a machine with two or more cores a forked child
 computes each point's spectrum as soon as the game is played, while this process plays the
 next games. When training ends this process takes the points not yet started itself, from the
@@ -9,8 +10,9 @@ last backwards, while the child finishes its own: both cores work until every po
 
 The child is a fork made at the first point: it inherits the players' templates and the
 function that computes a point, and is sent only the point's arrays (numpy, through a pipe).
-It runs with this process's torch thread count, so a point's numbers are the same bytes
-whichever process computes it (tests/test_offload.py). No fork (Windows, macOS' default), one
+It runs with this process's torch thread count (one: the trainer offloads only for players
+that train on one thread) and BLAS limit, so a point's numbers are the same bytes whichever
+process computes it (tests/test_offload.py). No fork (Windows, macOS' default), one
 core, or GANANIM_RENDER_PROCESSES=1 (the gallery's worker processes: already one per core):
 every point is computed here, at the end, as before.
 """

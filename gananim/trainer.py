@@ -244,7 +244,6 @@ class _Record:
         self.snaps = [[probe(G.loaded(k), D.loaded(k))] for k, probe in enumerate(self.probes)]
         self.snap_game = [0]
         self.points: list[tuple] = []  # (seed index, game, theta, x, z, eps_real, eps_fake)
-        # large games' Arnoldi spectra, handed to another process as each point is played (offload)
         # a large game's spectra (Arnoldi's, Lanczos'), each point handed to another process as it
         # is played (offload.py); `spectra` maps (kind, seed index, game) to a point's result. Only
         # for players that train on one thread: a fork of a process whose OpenMP pool has run
@@ -296,6 +295,7 @@ class _Record:
             self.snap_game.append(game + 1)
 
     def parameter_count(self) -> int:
+        """P: both players' parameters (one seed's)."""
         return sum(p[0].numel() for player in (self.D, self.G) for p in player.params)
 
     def close(self) -> None:
@@ -386,8 +386,7 @@ class _Record:
         sc, G, D = self.sc, self.G, self.D
         v = jacobian.scenario_field(sc, D.template, G.template)
         p_d = sum(p[0].numel() for p in D.params)
-        P = p_d + sum(p[0].numel() for p in G.params)
-        exact = P <= hessian.MAX_EXACT_PARAMS
+        exact = self.parameter_count() <= hessian.MAX_EXACT_PARAMS
         h = sc.optimizer.for_player("discriminator").lr  # both players' where mode is not None
         mode = jacobian.update_mode(sc)
         if mode == "alternating" and not exact:  # the alternating product needs J itself, not its eigenvalues
@@ -414,11 +413,8 @@ class _Record:
 
 def _spectra_jobs(sc: Scenario, D: Stack, G: Stack, loss: losses.Loss) -> Callable[..., object]:
     """kind ("jacobian" or "hessian"), theta, x, z, eps_real, eps_fake (numpy) -> one point's
-    Arnoldi row (jacobian.arnoldi_row) or Lanczos spectra (full, D block, G block), with numpy's
-    BLAS on one thread (_Record.blas_threads: its products with the bases, P x 60, are too small
-    to gain from more)."""
-    from threadpoolctl import threadpool_limits
-
+    Arnoldi row (jacobian.arnoldi_row) or Lanczos spectra (full, D block, G block). Called under
+    _Record.blas_threads, here or in the forked child, which inherits the limit."""
     from . import jacobian
 
     v, p_d = jacobian.scenario_field(sc, D.template, G.template), sum(p[0].numel() for p in D.params)
@@ -427,12 +423,11 @@ def _spectra_jobs(sc: Scenario, D: Stack, G: Stack, loss: losses.Loss) -> Callab
 
     def job(kind: str, theta, *batch):
         theta, batch = torch.from_numpy(theta), tuple(map(torch.from_numpy, batch))
-        with threadpool_limits(1, user_api="blas"):
-            if kind == "jacobian":
-                return jacobian.arnoldi_row(v, theta, *batch, k=sc.record.jacobian_k)
-            full, d_block, g_block = hessian.lanczos_spectra(V, theta[None], *(b[None] for b in batch), p_d=p_d,
-                                                             k=sc.record.hessian_k, g_own=g_own)
-            return full[0], d_block[0], g_block[0]
+        if kind == "jacobian":
+            return jacobian.arnoldi_row(v, theta, *batch, k=sc.record.jacobian_k)
+        full, d_block, g_block = hessian.lanczos_spectra(V, theta[None], *(b[None] for b in batch), p_d=p_d,
+                                                         k=sc.record.hessian_k, g_own=g_own)
+        return full[0], d_block[0], g_block[0]
 
     return job
 
